@@ -1,0 +1,175 @@
+/*
+ * internal.h - libshmrep's private structures and its read-section protocol.
+ *
+ * A handle maps the ctl region read-write (to write its threads' slots)
+ * and the data region read-only.  Each thread that reads through a handle
+ * has a struct tstate: its slot, the data map it reads through, and room
+ * for its nested snapshots.  The fast path finds the tstate through a
+ * one-entry thread-local cache keyed by handle id and fork generation, so a
+ * read costs no lock, no allocation and no system call.
+ */
+#ifndef CLIENT_INTERNAL_H
+#define CLIENT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "atomic.h"
+#include "layout.h"
+#include "read.h"
+#include "region.h"
+#include "shmrep.h"
+
+/* One mapping of a data region; shared by the threads that read it. */
+struct dmap {
+	long refs; /* under the handle's mutex */
+	struct shm_view view;
+	const struct shm_hdr *hdr;
+	bool light; /* skip the reader fence: the writer uses membarrier */
+};
+
+struct tstate;
+
+struct shmrep_snapshot {
+	struct tstate *ts;
+	struct dmap *map;
+	const struct shm_snap *rec;
+	int64_t now_ms; /* 0 until the first TTL check */
+};
+
+struct tstate {
+	struct shmrep *h;
+	struct tstate *next; /* in h->threads */
+	struct dmap *map;
+	struct shm_slot *slot;
+	uint32_t slot_idx;
+	unsigned depth; /* read sections open, nested */
+	unsigned snap_used; /* bit i: snaps[i] is an open snapshot */
+	uint64_t forkgen;
+	struct shmrep_snapshot snaps[SHMREP_MAX_NEST];
+};
+
+struct shmrep {
+	uint64_t id; /* unique per handle in this process, never reused */
+	char name[SHM_NAME_BUF];
+	unsigned flags;
+	pthread_mutex_t mu; /* slow paths: slots, thread list, remap, fork */
+	pthread_key_t key; /* this thread's tstate */
+	struct dmap *map; /* newest data map */
+	uid_t owner; /* the ctl and data files' owner */
+	/* ctl region */
+	int cfd; /* our open file description: slot locks hang on it */
+	struct shm_ctl *ctl;
+	struct shm_slot *slots;
+	uint32_t nslots;
+	uint64_t csize;
+	dev_t cdev;
+	ino_t cino;
+	uint8_t *owned; /* owned[i]: slot i is held by a thread of ours */
+	uint64_t forkgen; /* g_forkgen when cfd was opened */
+	struct tstate *threads;
+	struct shmrep *next_handle; /* in the process-wide list, for fork */
+};
+
+extern uint64_t shmrep_forkgen;
+
+struct tcache {
+	uint64_t hid;
+	uint64_t forkgen;
+	struct tstate *ts;
+};
+extern __thread struct tcache shmrep_tcache;
+
+/* Slow path of ts_get: registers the thread (claims a slot). */
+struct tstate *shmrep_ts_slow(struct shmrep *h, int *err);
+
+/* Move ts to the region that superseded its map.  0 or an error. */
+int shmrep_remap(struct shmrep *h, struct tstate *ts);
+
+static inline struct tstate *ts_get(struct shmrep *h, int *err)
+{
+	struct tcache *c = &shmrep_tcache;
+
+	if (shm_likely(c->hid == h->id &&
+		       c->forkgen == shm_load_relaxed(&shmrep_forkgen)))
+		return c->ts;
+	return shmrep_ts_slow(h, err);
+}
+
+/*
+ * Open a read section, or a nested one, and fill s.  The announcement:
+ *
+ *   v = version (acquire)   pairs with the writer's store of version, so
+ *                           current, loaded next, is at least v's record
+ *   slot = v                seq_cst, or relaxed + membarrier on the
+ *                           writer side: pairs with the writer's slot scan
+ *   off = current (acquire) pairs with the writer's release of current
+ *
+ * Either the writer's scan sees v, and keeps everything a version >= v can
+ * reach, or this thread loads a current published after the scan's
+ * version store, whose blocks the scan does not free.
+ */
+static inline int section_enter(struct shmrep *h, struct shmrep_snapshot *s)
+{
+	int err = 0;
+	struct tstate *ts = ts_get(h, &err);
+	struct dmap *m;
+	uint64_t v, off;
+
+	if (shm_unlikely(!ts))
+		return err;
+	/* Room for SHMREP_MAX_NEST snapshots and one copying call. */
+	if (shm_unlikely(ts->depth > SHMREP_MAX_NEST))
+		return SHMREP_ENEST;
+	s->ts = ts;
+	s->now_ms = 0;
+	m = ts->map;
+	if (ts->depth == 0) {
+		for (;;) {
+			v = shm_load_acquire(&m->hdr->version);
+			if (m->light) {
+				shm_store_relaxed(&ts->slot->ver, v);
+				shm_compiler_barrier();
+			} else {
+				shm_store_sc(&ts->slot->ver, v);
+			}
+			off = shm_load_sc(&m->hdr->current);
+			if (shm_likely(shm_load_acquire(&m->hdr->state) ==
+				       SHM_STATE_LIVE))
+				break;
+			shm_store_release(&ts->slot->ver, 0);
+			err = shmrep_remap(h, ts);
+			if (err)
+				return err;
+			m = ts->map;
+		}
+	} else {
+		/* Nested: the outer section's announcement (a lower bound)
+		 * covers any newer version; stay on its map even if that was
+		 * superseded meanwhile (its writer is gone: nothing changes). */
+		off = shm_load_sc(&m->hdr->current);
+	}
+	s->map = m;
+	s->rec = shm_snap_at(&m->view, off);
+	if (shm_unlikely(!s->rec)) {
+		if (ts->depth == 0)
+			shm_store_release(&ts->slot->ver, 0);
+		return SHMREP_ECORRUPT;
+	}
+	ts->depth++;
+	return 0;
+}
+
+/* Close a read section.  The release store pairs with the writer's slot
+ * scan: every read of the region above happens before the slot reads 0. */
+static inline void section_leave(struct shmrep_snapshot *s)
+{
+	struct tstate *ts = s->ts;
+
+	if (--ts->depth == 0)
+		shm_store_release(&ts->slot->ver, 0);
+}
+
+#endif

@@ -1,0 +1,3 @@
+/* placeholder */
+int shmrepd_placeholder(void);
+int shmrepd_placeholder(void) { return 0; }

@@ -1,0 +1,725 @@
+/*
+ * hamt.c - lookups, ordered scans and copy-on-write updates of a CHAMP trie.
+ *
+ * Why a HAMT: a persistent structure whose update copies one root-to-leaf
+ * path (at most 14 small nodes) instead of the table, which is what lets the
+ * writer publish a new version of a million-key database in microseconds
+ * while readers keep the old one.  Why CHAMP's two bitmaps: leaves and
+ * children are told apart without tagging refs, and deletion folds nodes
+ * back so the shape depends only on the set of keys.  Hash bits are taken
+ * most significant first, so walking the trie in bit order visits keys in
+ * numeric hash order: a SCAN cursor is just the next hash to visit, and it
+ * stays valid across any number of writes.
+ *
+ * Updates work on the open batch (writer.h): a node born in the batch is
+ * changed in place (after logging its old bytes for abort); an older node is
+ * copied and the original dropped, to be retired when the command commits.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hamt.h"
+#include "writer.h"
+
+#define POPC(x) ((unsigned)__builtin_popcount(x))
+
+/* ------------------------------------------------------------------ read */
+
+static const struct shm_cnode *cnode_at(const struct shm_view *v, shm_ref r,
+					unsigned *count)
+{
+	const struct shm_cnode *c = shm_at(v, r, sizeof(*c));
+	unsigned n;
+
+	if (!c)
+		return NULL;
+	n = c->count;
+	if (n < 2 || !shm_at(v, r, sizeof(*c) + (uint64_t)n * sizeof(shm_ref)))
+		return NULL;
+	*count = n;
+	return c;
+}
+
+int hamt_find(const struct shm_view *v, shm_ref root, uint64_t h,
+	      const void *key, uint32_t klen, const struct shm_leaf **out)
+{
+	shm_ref r = root;
+
+	if (!r)
+		return SHMREP_ENOENT;
+	for (unsigned depth = 0; depth < SHM_HAMT_MAXDEPTH; depth++) {
+		const struct shm_node *n = shm_at(v, r, sizeof(*n));
+		uint32_t dm, nm, bit;
+		unsigned i;
+		const shm_ref *e;
+
+		if (!n)
+			return SHMREP_ECORRUPT;
+		dm = n->datamap;
+		nm = n->nodemap;
+		bit = 1u << shm_chunk(h, depth);
+		if (dm & bit) {
+			const struct shm_leaf *l;
+
+			i = POPC(dm & (bit - 1));
+			e = shm_at(v, r, shm_node_size(i + 1));
+			if (!e || (dm & nm))
+				return SHMREP_ECORRUPT;
+			l = shm_leaf_at(v, ((const struct shm_node *)e)->ent[i]);
+			if (!l)
+				return SHMREP_ECORRUPT;
+			if (!shm_key_eq(l, key, klen))
+				return SHMREP_ENOENT;
+			*out = l;
+			return 0;
+		}
+		if (!(nm & bit))
+			return SHMREP_ENOENT;
+		i = POPC(dm) + POPC(nm & (bit - 1));
+		e = shm_at(v, r, shm_node_size(i + 1));
+		if (!e || (dm & nm))
+			return SHMREP_ECORRUPT;
+		r = ((const struct shm_node *)e)->ent[i];
+	}
+	{
+		unsigned count;
+		const struct shm_cnode *c = cnode_at(v, r, &count);
+
+		if (!c)
+			return SHMREP_ECORRUPT;
+		for (unsigned i = 0; i < count; i++) {
+			const struct shm_leaf *l = shm_leaf_at(v, c->ent[i]);
+
+			if (!l)
+				return SHMREP_ECORRUPT;
+			if (shm_key_eq(l, key, klen)) {
+				*out = l;
+				return 0;
+			}
+		}
+	}
+	return SHMREP_ENOENT;
+}
+
+struct scan_ctx {
+	const struct shm_view *v;
+	uint64_t cursor;
+	uint64_t limit, seen;
+	hamt_visit_fn fn;
+	void *arg;
+	bool stopped;
+	uint64_t next; /* cursor to hand back */
+};
+
+static uint64_t leaf_hash(const struct shm_view *v, const struct shm_leaf *l)
+{
+	return shm_hash(v->seed, l->data, l->klen);
+}
+
+/* Offer one group of leaves sharing hash h; returns <0 on error. */
+static int scan_group(struct scan_ctx *c, const struct shm_leaf *const *ls,
+		      unsigned n, uint64_t h)
+{
+	int rc = c->fn(c->arg, ls, n);
+
+	if (rc == HAMT_REFUSE) {
+		c->stopped = true;
+		c->next = h;
+		return 0;
+	}
+	c->seen += n;
+	if (rc == HAMT_STOP || (c->limit && c->seen >= c->limit)) {
+		c->stopped = true;
+		c->next = h + 1; /* 0 after the largest hash: the walk is over */
+	}
+	return 0;
+}
+
+static int scan_node(struct scan_ctx *c, shm_ref r, unsigned depth, bool edge)
+{
+	const struct shm_view *v = c->v;
+
+	if (depth == SHM_HAMT_MAXDEPTH) {
+		const struct shm_leaf *stack[16], **ls = stack;
+		unsigned count;
+		const struct shm_cnode *cn = cnode_at(v, r, &count);
+		uint64_t h;
+		int rc = 0;
+
+		if (!cn)
+			return SHMREP_ECORRUPT;
+		/* Full 64-bit collisions: almost never more than a few. */
+		if (count > 16 && !(ls = malloc(count * sizeof(*ls))))
+			return SHMREP_ENOMEM;
+		for (unsigned i = 0; i < count && !rc; i++)
+			if (!(ls[i] = shm_leaf_at(v, cn->ent[i])))
+				rc = SHMREP_ECORRUPT;
+		if (!rc) {
+			h = leaf_hash(v, ls[0]);
+			if (!edge || h >= c->cursor)
+				rc = scan_group(c, ls, count, h);
+		}
+		if (ls != stack)
+			free(ls);
+		return rc;
+	}
+
+	const struct shm_node *n = shm_at(v, r, sizeof(*n));
+	uint32_t dm, nm, m;
+	unsigned start;
+
+	if (!n)
+		return SHMREP_ECORRUPT;
+	dm = n->datamap;
+	nm = n->nodemap;
+	if ((dm & nm) || !shm_at(v, r, shm_node_size(POPC(dm) + POPC(nm))))
+		return SHMREP_ECORRUPT;
+	start = edge ? shm_chunk(c->cursor, depth) : 0;
+	m = (dm | nm) & ~((1u << start) - 1);
+	while (m && !c->stopped) {
+		unsigned b = (unsigned)__builtin_ctz(m);
+		uint32_t bit = 1u << b;
+		bool e = edge && b == start;
+		int rc;
+
+		m &= m - 1;
+		if (dm & bit) {
+			const struct shm_leaf *l =
+				shm_leaf_at(v, n->ent[POPC(dm & (bit - 1))]);
+			uint64_t h;
+
+			if (!l)
+				return SHMREP_ECORRUPT;
+			h = leaf_hash(v, l);
+			if (e && h < c->cursor)
+				continue;
+			rc = scan_group(c, &l, 1, h);
+		} else {
+			rc = scan_node(c, n->ent[POPC(dm) + POPC(nm & (bit - 1))],
+				       depth + 1, e);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int hamt_scan(const struct shm_view *v, shm_ref root, uint64_t *cursor,
+	      uint64_t limit, hamt_visit_fn fn, void *arg)
+{
+	struct scan_ctx c = {
+		.v = v, .cursor = *cursor, .limit = limit, .fn = fn, .arg = arg,
+	};
+	int rc = 0;
+
+	if (root)
+		rc = scan_node(&c, root, 0, true);
+	if (rc < 0)
+		return rc;
+	*cursor = c.stopped ? c.next : 0;
+	return 0;
+}
+
+static int check_node(const struct shm_view *v, shm_ref r, unsigned depth,
+		      uint64_t prefix, bool is_root, uint64_t *nleaves)
+{
+	if (depth == SHM_HAMT_MAXDEPTH) {
+		unsigned count;
+		const struct shm_cnode *cn = cnode_at(v, r, &count);
+
+		if (!cn)
+			return SHMREP_ECORRUPT;
+		for (unsigned i = 0; i < count; i++) {
+			const struct shm_leaf *l = shm_leaf_at(v, cn->ent[i]);
+
+			if (!l || leaf_hash(v, l) != prefix)
+				return SHMREP_ECORRUPT;
+			for (unsigned j = 0; j < i; j++)
+				if (shm_key_eq(shm_leaf_at(v, cn->ent[j]),
+					       l->data, l->klen))
+					return SHMREP_ECORRUPT;
+		}
+		*nleaves += count;
+		return 0;
+	}
+
+	const struct shm_node *n = shm_at(v, r, sizeof(*n));
+	uint32_t dm, nm;
+	unsigned shift = depth < 12 ? 59 - 5 * depth : 0;
+
+	if (!n)
+		return SHMREP_ECORRUPT;
+	dm = n->datamap;
+	nm = n->nodemap;
+	if ((dm & nm) || !(dm | nm) ||
+	    !shm_at(v, r, shm_node_size(POPC(dm) + POPC(nm))))
+		return SHMREP_ECORRUPT;
+	/* CHAMP canonical form: no non-root node holds a lone leaf. */
+	if (!is_root && POPC(dm) == 1 && nm == 0)
+		return SHMREP_ECORRUPT;
+	for (unsigned b = 0; b < 32; b++) {
+		uint32_t bit = 1u << b;
+		uint64_t chunkbits = depth < 12 ? (uint64_t)b << shift
+						: (uint64_t)(b >> 1);
+
+		if (depth == 12 && (b & 1) && ((dm | nm) & bit))
+			return SHMREP_ECORRUPT;
+		if (dm & bit) {
+			const struct shm_leaf *l =
+				shm_leaf_at(v, n->ent[POPC(dm & (bit - 1))]);
+			uint64_t h;
+
+			if (!l)
+				return SHMREP_ECORRUPT;
+			h = leaf_hash(v, l);
+			for (unsigned d = 0; d <= depth; d++)
+				if (shm_chunk(h, d) != shm_chunk(prefix | chunkbits, d))
+					return SHMREP_ECORRUPT;
+			(*nleaves)++;
+		} else if (nm & bit) {
+			int rc = check_node(v, n->ent[POPC(dm) + POPC(nm & (bit - 1))],
+					    depth + 1, prefix | chunkbits, false,
+					    nleaves);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int hamt_check(const struct shm_view *v, shm_ref root, uint64_t *nleaves)
+{
+	*nleaves = 0;
+	return root ? check_node(v, root, 0, 0, true, nleaves) : 0;
+}
+
+/* ----------------------------------------------------------------- write */
+
+static struct shm_node *node(struct shm_writer *w, shm_ref r)
+{
+	return shm_wr_ptr(w, r);
+}
+
+static unsigned nent(const struct shm_node *n)
+{
+	return POPC(n->datamap) + POPC(n->nodemap);
+}
+
+static struct shm_leaf *leaf(struct shm_writer *w, shm_ref r)
+{
+	return shm_wr_ptr(w, r);
+}
+
+static uint64_t wleaf_hash(struct shm_writer *w, shm_ref r)
+{
+	const struct shm_leaf *l = leaf(w, r);
+
+	return shm_hash(w->view.seed, l->data, l->klen);
+}
+
+static shm_ref node_new(struct shm_writer *w, uint32_t dm, uint32_t nm,
+			const shm_ref *ents, unsigned n)
+{
+	shm_ref r = shm_wr_alloc(w, shm_node_size(n), true);
+	struct shm_node *p;
+
+	if (!r)
+		return 0;
+	p = node(w, r);
+	p->datamap = dm;
+	p->nodemap = nm;
+	memcpy(p->ent, ents, n * sizeof(shm_ref));
+	return r;
+}
+
+/*
+ * Give node r the maps dm/nm and entries ents[0..n): in place if r was born
+ * in the open batch and the new size fits its block, else as a new node
+ * (dropping r).  Returns the node to use, 0 on ENOMEM.
+ */
+static shm_ref node_replace(struct shm_writer *w, shm_ref r, uint32_t dm,
+			    uint32_t nm, const shm_ref *ents, unsigned n)
+{
+	struct shm_node *o = node(w, r);
+	unsigned on = nent(o);
+	shm_ref nr;
+
+	if (shm_wr_born(w, r) &&
+	    alloc_rounded(shm_node_size(n)) == alloc_rounded(shm_node_size(on))) {
+		shm_wr_undo(w, o, shm_node_size(n > on ? n : on));
+		o->datamap = dm;
+		o->nodemap = nm;
+		memmove(o->ent, ents, n * sizeof(shm_ref));
+		return r;
+	}
+	nr = node_new(w, dm, nm, ents, n);
+	if (!nr)
+		return 0;
+	shm_wr_drop(w, r, shm_node_size(on));
+	return nr;
+}
+
+/* Node r with entry i set to x (same shape). */
+static shm_ref node_set_ent(struct shm_writer *w, shm_ref r, unsigned i,
+			    shm_ref x)
+{
+	struct shm_node *o = node(w, r);
+	shm_ref ents[32];
+	unsigned n;
+
+	if (shm_wr_born(w, r)) {
+		shm_wr_set32(w, &o->ent[i], x);
+		return r;
+	}
+	n = nent(o);
+	memcpy(ents, o->ent, n * sizeof(shm_ref));
+	ents[i] = x;
+	return node_replace(w, r, o->datamap, o->nodemap, ents, n);
+}
+
+/* Copy ents[0..n) to out with x inserted at position i. */
+static void ents_insert(shm_ref *out, const shm_ref *ents, unsigned n,
+			unsigned i, shm_ref x)
+{
+	memcpy(out, ents, i * sizeof(shm_ref));
+	out[i] = x;
+	memcpy(out + i + 1, ents + i, (n - i) * sizeof(shm_ref));
+}
+
+/* Copy ents[0..n) to out without position i. */
+static void ents_remove(shm_ref *out, const shm_ref *ents, unsigned n,
+			unsigned i)
+{
+	memcpy(out, ents, i * sizeof(shm_ref));
+	memcpy(out + i, ents + i + 1, (n - i - 1) * sizeof(shm_ref));
+}
+
+static struct shm_cnode *cnode(struct shm_writer *w, shm_ref r)
+{
+	return shm_wr_ptr(w, r);
+}
+
+static uint64_t cnode_size(unsigned count)
+{
+	return sizeof(struct shm_cnode) + (uint64_t)count * sizeof(shm_ref);
+}
+
+static shm_ref cnode_new(struct shm_writer *w, const shm_ref *ents,
+			 unsigned count)
+{
+	shm_ref r = shm_wr_alloc(w, cnode_size(count), true);
+
+	if (!r)
+		return 0;
+	cnode(w, r)->count = count;
+	cnode(w, r)->pad = 0;
+	memcpy(cnode(w, r)->ent, ents, count * sizeof(shm_ref));
+	return r;
+}
+
+/* Two leaves with different keys, as the subtree at depth. */
+static shm_ref pair(struct shm_writer *w, unsigned depth, uint64_t h1,
+		    shm_ref l1, uint64_t h2, shm_ref l2)
+{
+	unsigned c1, c2;
+	shm_ref sub, ents[2];
+
+	if (depth == SHM_HAMT_MAXDEPTH) {
+		ents[0] = l1;
+		ents[1] = l2;
+		return cnode_new(w, ents, 2);
+	}
+	c1 = shm_chunk(h1, depth);
+	c2 = shm_chunk(h2, depth);
+	if (c1 == c2) {
+		sub = pair(w, depth + 1, h1, l1, h2, l2);
+		return sub ? node_new(w, 0, 1u << c1, &sub, 1) : 0;
+	}
+	ents[c1 < c2 ? 0 : 1] = l1;
+	ents[c1 < c2 ? 1 : 0] = l2;
+	return node_new(w, (1u << c1) | (1u << c2), 0, ents, 2);
+}
+
+static shm_ref cnode_put(struct shm_writer *w, shm_ref r, shm_ref l,
+			 shm_ref *old)
+{
+	struct shm_cnode *c = cnode(w, r);
+	const struct shm_leaf *nl = leaf(w, l);
+	unsigned count = c->count;
+	shm_ref nr;
+
+	for (unsigned i = 0; i < count; i++) {
+		if (!shm_key_eq(leaf(w, c->ent[i]), nl->data, nl->klen))
+			continue;
+		*old = c->ent[i];
+		if (shm_wr_born(w, r)) {
+			shm_wr_set32(w, &c->ent[i], l);
+			return r;
+		}
+		nr = cnode_new(w, c->ent, count);
+		if (!nr)
+			return 0;
+		cnode(w, nr)->ent[i] = l;
+		shm_wr_drop(w, r, cnode_size(count));
+		return nr;
+	}
+	nr = shm_wr_alloc(w, cnode_size(count + 1), true);
+	if (!nr)
+		return 0;
+	c = cnode(w, r);
+	cnode(w, nr)->count = count + 1;
+	cnode(w, nr)->pad = 0;
+	memcpy(cnode(w, nr)->ent, c->ent, count * sizeof(shm_ref));
+	cnode(w, nr)->ent[count] = l;
+	shm_wr_drop(w, r, cnode_size(count));
+	return nr;
+}
+
+static shm_ref put_rec(struct shm_writer *w, shm_ref r, unsigned depth,
+		       uint64_t h, shm_ref l, shm_ref *old)
+{
+	struct shm_node *n;
+	uint32_t dm, nm, bit;
+	unsigned nd, i;
+	shm_ref ents[32], tmp[32];
+
+	if (depth == SHM_HAMT_MAXDEPTH)
+		return cnode_put(w, r, l, old);
+	n = node(w, r);
+	dm = n->datamap;
+	nm = n->nodemap;
+	nd = POPC(dm);
+	bit = 1u << shm_chunk(h, depth);
+	if (dm & bit) {
+		shm_ref cur, sub;
+		const struct shm_leaf *nl = leaf(w, l);
+
+		i = POPC(dm & (bit - 1));
+		cur = n->ent[i];
+		if (shm_key_eq(leaf(w, cur), nl->data, nl->klen)) {
+			*old = cur;
+			return node_set_ent(w, r, i, l);
+		}
+		/* Two keys share this position: push both one level down. */
+		sub = pair(w, depth + 1, wleaf_hash(w, cur), cur, h, l);
+		if (!sub)
+			return 0;
+		n = node(w, r);
+		ents_remove(tmp, n->ent, nent(n), i);
+		ents_insert(ents, tmp, nent(n) - 1,
+			    nd - 1 + POPC(nm & (bit - 1)), sub);
+		return node_replace(w, r, dm & ~bit, nm | bit, ents, nent(n));
+	}
+	if (nm & bit) {
+		shm_ref c, c2;
+
+		i = nd + POPC(nm & (bit - 1));
+		c = n->ent[i];
+		c2 = put_rec(w, c, depth + 1, h, l, old);
+		if (!c2)
+			return 0;
+		return c2 == c ? r : node_set_ent(w, r, i, c2);
+	}
+	ents_insert(ents, n->ent, nent(n), POPC(dm & (bit - 1)), l);
+	return node_replace(w, r, dm | bit, nm, ents, nent(n) + 1);
+}
+
+int hamt_put(struct shm_writer *w, shm_ref *root, uint64_t h, shm_ref leaf,
+	     shm_ref *old)
+{
+	shm_ref nr;
+
+	*old = 0;
+	if (!*root) {
+		nr = node_new(w, 1u << shm_chunk(h, 0), 0, &leaf, 1);
+		if (!nr)
+			return -ENOMEM;
+		shm_wr_set32(w, root, nr);
+		return 0;
+	}
+	nr = put_rec(w, *root, 0, h, leaf, old);
+	if (!nr)
+		return -ENOMEM;
+	if (nr != *root)
+		shm_wr_set32(w, root, nr);
+	return 0;
+}
+
+enum { DEL_MISS, DEL_DONE, DEL_EMPTY, DEL_FOLD, DEL_NOMEM };
+
+static int cnode_del(struct shm_writer *w, shm_ref r, const void *key,
+		     uint32_t klen, shm_ref *old, shm_ref *out)
+{
+	struct shm_cnode *c = cnode(w, r);
+	unsigned count = c->count;
+	shm_ref nr;
+
+	for (unsigned i = 0; i < count; i++) {
+		if (!shm_key_eq(leaf(w, c->ent[i]), key, klen))
+			continue;
+		*old = c->ent[i];
+		if (count == 2) {
+			*out = c->ent[1 - i];
+			shm_wr_drop(w, r, cnode_size(count));
+			return DEL_FOLD;
+		}
+		nr = shm_wr_alloc(w, cnode_size(count - 1), true);
+		if (!nr)
+			return DEL_NOMEM;
+		c = cnode(w, r);
+		cnode(w, nr)->count = count - 1;
+		cnode(w, nr)->pad = 0;
+		ents_remove(cnode(w, nr)->ent, c->ent, count, i);
+		shm_wr_drop(w, r, cnode_size(count));
+		*out = nr;
+		return DEL_DONE;
+	}
+	return DEL_MISS;
+}
+
+static int del_rec(struct shm_writer *w, shm_ref r, unsigned depth,
+		   uint64_t h, const void *key, uint32_t klen, shm_ref *old,
+		   shm_ref *out)
+{
+	struct shm_node *n;
+	uint32_t dm, nm, bit;
+	unsigned nd, nn, i;
+	shm_ref ents[32], tmp[32];
+
+	if (depth == SHM_HAMT_MAXDEPTH)
+		return cnode_del(w, r, key, klen, old, out);
+	n = node(w, r);
+	dm = n->datamap;
+	nm = n->nodemap;
+	nd = POPC(dm);
+	nn = POPC(nm);
+	bit = 1u << shm_chunk(h, depth);
+	if (dm & bit) {
+		i = POPC(dm & (bit - 1));
+		if (!shm_key_eq(leaf(w, n->ent[i]), key, klen))
+			return DEL_MISS;
+		*old = n->ent[i];
+		if (nd + nn == 1) {
+			shm_wr_drop(w, r, shm_node_size(1));
+			return DEL_EMPTY;
+		}
+		if (depth > 0 && nd == 2 && nn == 0) {
+			*out = n->ent[1 - i];
+			shm_wr_drop(w, r, shm_node_size(2));
+			return DEL_FOLD;
+		}
+		ents_remove(ents, n->ent, nd + nn, i);
+		*out = node_replace(w, r, dm & ~bit, nm, ents, nd + nn - 1);
+		return *out ? DEL_DONE : DEL_NOMEM;
+	}
+	if (nm & bit) {
+		shm_ref c, sub;
+		int rc;
+
+		i = nd + POPC(nm & (bit - 1));
+		c = n->ent[i];
+		rc = del_rec(w, c, depth + 1, h, key, klen, old, &sub);
+		switch (rc) {
+		case DEL_DONE:
+			if (sub != c)
+				*out = node_set_ent(w, r, i, sub);
+			else
+				*out = r;
+			return *out ? DEL_DONE : DEL_NOMEM;
+		case DEL_FOLD:
+			/* The child shrank to the single leaf sub. */
+			if (depth > 0 && nd == 0 && nn == 1) {
+				*out = sub;
+				shm_wr_drop(w, r, shm_node_size(1));
+				return DEL_FOLD;
+			}
+			n = node(w, r);
+			ents_remove(tmp, n->ent, nd + nn, i);
+			ents_insert(ents, tmp, nd + nn - 1, POPC(dm & (bit - 1)),
+				    sub);
+			*out = node_replace(w, r, dm | bit, nm & ~bit, ents,
+					    nd + nn);
+			return *out ? DEL_DONE : DEL_NOMEM;
+		case DEL_EMPTY:
+			/* Only a root can empty; a child never holds < 2. */
+			return DEL_NOMEM;
+		default:
+			return rc;
+		}
+	}
+	return DEL_MISS;
+}
+
+int hamt_del(struct shm_writer *w, shm_ref *root, uint64_t h,
+	     const void *key, uint32_t klen, shm_ref *old)
+{
+	shm_ref out = 0;
+
+	*old = 0;
+	if (!*root)
+		return -ENOENT;
+	switch (del_rec(w, *root, 0, h, key, klen, old, &out)) {
+	case DEL_MISS:
+		return -ENOENT;
+	case DEL_EMPTY:
+		shm_wr_set32(w, root, 0);
+		return 0;
+	case DEL_DONE:
+		if (out != *root)
+			shm_wr_set32(w, root, out);
+		return 0;
+	default:
+		return -ENOMEM;
+	}
+}
+
+void hamt_free_tree(struct shm_writer *w, shm_ref r, unsigned depth)
+{
+	if (depth == SHM_HAMT_MAXDEPTH) {
+		struct shm_cnode *c = cnode(w, r);
+		unsigned count = c->count;
+
+		for (unsigned i = 0; i < count; i++)
+			shm_wr_free_leaf(w, c->ent[i]);
+		alloc_free(&w->alloc, r, cnode_size(count));
+		return;
+	}
+	struct shm_node *n = node(w, r);
+	unsigned nd = POPC(n->datamap), nn = POPC(n->nodemap);
+
+	for (unsigned i = 0; i < nd; i++)
+		shm_wr_free_leaf(w, n->ent[i]);
+	for (unsigned i = nd; i < nd + nn; i++)
+		hamt_free_tree(w, n->ent[i], depth + 1);
+	alloc_free(&w->alloc, r, shm_node_size(nd + nn));
+}
+
+void hamt_drop_tree(struct shm_writer *w, shm_ref r, unsigned depth)
+{
+	const shm_ref *ents;
+	unsigned nd, nn;
+	uint64_t size;
+
+	if (!shm_wr_born(w, r)) {
+		shm_wr_retire(w, r, SHM_DEAD_TREE, depth);
+		return;
+	}
+	if (depth == SHM_HAMT_MAXDEPTH) {
+		nd = cnode(w, r)->count;
+		nn = 0;
+		ents = cnode(w, r)->ent;
+		size = cnode_size(nd);
+	} else {
+		nd = POPC(node(w, r)->datamap);
+		nn = POPC(node(w, r)->nodemap);
+		ents = node(w, r)->ent;
+		size = shm_node_size(nd + nn);
+	}
+	for (unsigned i = 0; i < nd; i++)
+		shm_wr_release_leaf(w, ents[i]);
+	for (unsigned i = nd; i < nd + nn; i++)
+		hamt_drop_tree(w, ents[i], depth + 1);
+	alloc_free(&w->alloc, r, size);
+}

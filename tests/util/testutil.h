@@ -1,0 +1,67 @@
+/*
+ * testutil.h - what every shmrep test program shares.
+ *
+ * - tu_main(): runs CUnit suites and exits non-zero on any failure (CUnit
+ *   2.1-3's runner returns 0 even when tests fail).
+ * - Region names unique to the test process, and removal of every region
+ *   file a test created, at exit and on a fatal signal, so that nothing is
+ *   left in /dev/shm even when a test fails.
+ * - Child processes with a deadline: a hung child is killed and reported,
+ *   never waited on forever.
+ */
+#ifndef TESTUTIL_H
+#define TESTUTIL_H
+
+#include <CUnit/CUnit.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct shm_writer;
+
+struct tu_suite {
+	const char *name;
+	CU_TestInfo *tests;
+};
+
+/* Run the suites (NULL-terminated) and return the process exit status. */
+int tu_main(int argc, char **argv, const struct tu_suite *suites);
+
+/* A fresh instance name "t-TAG-PID-N", removed at exit. */
+const char *tu_name(const char *tag);
+
+/* Remove an instance's region files now. */
+void tu_unlink_region(const char *name);
+
+/* A writer on a fresh region of size bytes (rcu mode, 16 dbs). */
+struct shm_writer *tu_writer(const char *name, uint64_t size);
+struct shm_writer *tu_writer_slots(const char *name, uint64_t size,
+				   uint32_t nslots);
+
+/* Set a string key through the writer in its own command; 0 or -errno. */
+int tu_set(struct shm_writer *w, unsigned db, const char *key,
+	   const char *val, int64_t expire_ms);
+
+/* fork() and run fn(arg) in the child; its return value is the exit code. */
+pid_t tu_fork(int (*fn)(void *), void *arg);
+
+/*
+ * Wait for pid for at most timeout_ms.  Returns the exit code (0..255),
+ * 128 + signal if it was killed by a signal, or -1 on timeout (the child
+ * is then killed with SIGKILL and reaped).
+ */
+int tu_wait(pid_t pid, int timeout_ms);
+
+/* Monotonic milliseconds. */
+uint64_t tu_now_ms(void);
+
+/* Sleep for ms milliseconds. */
+void tu_sleep_ms(unsigned ms);
+
+/* A small deterministic PRNG (splitmix64) for randomized tests. */
+uint64_t tu_rand(uint64_t *state);
+
+/* Seed for randomized tests: $SHMREP_SEED or the time; printed. */
+uint64_t tu_seed(void);
+
+#endif
