@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "glob.h"
+#include "strmatch.h"
 #include "hamt.h"
 #include "internal.h"
 

@@ -1,5 +1,5 @@
 /*
- * glob.c - Redis's glob-style patterns (KEYS, SCAN MATCH), byte for byte.
+ * strmatch.c - Redis's glob-style patterns (KEYS, SCAN MATCH), byte for byte.
  *
  * Same language as Redis's stringmatchlen(): '*', '?', '[...]' with '^'
  * negation, 'a-z' ranges (reversed ends swapped, bytes compared as signed
@@ -9,7 +9,7 @@
  * O(pattern * string) time at worst, where Redis's recursion can take
  * exponential time on patterns like "a*a*a*a*b".
  */
-#include "glob.h"
+#include "strmatch.h"
 
 static int lower(int c)
 {

@@ -1,9 +1,9 @@
 /*
- * glob.h - Redis-compatible glob matching, for KEYS, SCAN MATCH and the
+ * strmatch.h - Redis-compatible glob matching, for KEYS, SCAN MATCH and the
  * client's snapshot scans.
  */
-#ifndef SHM_GLOB_H
-#define SHM_GLOB_H
+#ifndef SHM_STRMATCH_H
+#define SHM_STRMATCH_H
 
 #include <stdbool.h>
 #include <stddef.h>
