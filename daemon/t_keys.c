@@ -1,0 +1,402 @@
+/*
+ * t_keys.c - commands on keys of any type: DEL, UNLINK, EXISTS, the EXPIRE
+ * family, TTL, PTTL, PERSIST, TYPE, RENAME, RENAMENX, KEYS and SCAN, with
+ * Redis 7.0's semantics (src/db.c and src/expire.c were the reference).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "strmatch.h"
+#include "hamt.h"
+#include "keys.h"
+#include "num.h"
+#include "server.h"
+#include "writer.h"
+
+static int del_generic(struct client *c)
+{
+	long long n = 0;
+
+	for (int i = 1; i < c->argc; i++) {
+		int err = 0, rc;
+
+		if (!db_find(c, c->db, &c->argv[i], &err)) {
+			if (err)
+				return err;
+			continue;
+		}
+		rc = db_delete(c->db, c->argv[i].p, c->argv[i].len);
+		if (rc == -ENOMEM)
+			return rc;
+		n += rc == 0;
+	}
+	resp_add_int(&c->out, n);
+	return 0;
+}
+
+int cmd_del(struct client *c)
+{
+	return del_generic(c);
+}
+
+int cmd_unlink(struct client *c)
+{
+	return del_generic(c);
+}
+
+int cmd_exists(struct client *c)
+{
+	long long n = 0;
+
+	for (int i = 1; i < c->argc; i++)
+		n += db_find(c, c->db, &c->argv[i], NULL) != NULL;
+	resp_add_int(&c->out, n);
+	return 0;
+}
+
+enum { UNIT_SECONDS, UNIT_MS };
+#define EXPIRE_NX 1u
+#define EXPIRE_XX 2u
+#define EXPIRE_GT 4u
+#define EXPIRE_LT 8u
+
+/* Redis's expireGenericCommand(). */
+static int expire_generic(struct client *c, long long basetime, int unit)
+{
+	const struct shm_leaf *l;
+	unsigned flags = 0;
+	long long when, cur;
+	int err = 0;
+
+	for (int j = 3; j < c->argc; j++) {
+		if (arg_is(c, j, "nx")) {
+			flags |= EXPIRE_NX;
+		} else if (arg_is(c, j, "xx")) {
+			flags |= EXPIRE_XX;
+		} else if (arg_is(c, j, "gt")) {
+			flags |= EXPIRE_GT;
+		} else if (arg_is(c, j, "lt")) {
+			flags |= EXPIRE_LT;
+		} else {
+			resp_add_errorf(&c->out, "ERR Unsupported option %.*s",
+					(int)c->argv[j].len, c->argv[j].p);
+			return 0;
+		}
+	}
+	if ((flags & EXPIRE_NX) && (flags & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT))) {
+		resp_add_error(&c->out,
+			       "ERR NX and XX, GT or LT options at the same time are not compatible");
+		return 0;
+	}
+	if ((flags & EXPIRE_GT) && (flags & EXPIRE_LT)) {
+		resp_add_error(&c->out,
+			       "ERR GT and LT options at the same time are not compatible");
+		return 0;
+	}
+	if (!arg_ll(c, 2, &when, NULL))
+		return 0;
+	if (unit == UNIT_SECONDS) {
+		if (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000)
+			goto bad_time;
+		when *= 1000;
+	}
+	if (when > LLONG_MAX - basetime)
+		goto bad_time;
+	when += basetime;
+	l = db_find(c, c->db, &c->argv[1], &err);
+	if (err)
+		return err;
+	if (!l) {
+		resp_add_int(&c->out, 0);
+		return 0;
+	}
+	cur = l->expire_ms ? l->expire_ms : -1;
+	if (((flags & EXPIRE_NX) && cur != -1) ||
+	    ((flags & EXPIRE_XX) && cur == -1) ||
+	    ((flags & EXPIRE_GT) && (when <= cur || cur == -1)) ||
+	    ((flags & EXPIRE_LT) && cur != -1 && when >= cur)) {
+		resp_add_int(&c->out, 0);
+		return 0;
+	}
+	if (when <= server_now_ms()) {
+		err = db_delete(c->db, c->argv[1].p, c->argv[1].len);
+		if (err == -ENOMEM)
+			return err;
+		srv.stat_expired++;
+	} else {
+		err = db_set_expire(c->db, c->argv[1].p, c->argv[1].len, when);
+		if (err)
+			return err;
+	}
+	resp_add_int(&c->out, 1);
+	return 0;
+bad_time:
+	resp_add_errorf(&c->out, "ERR invalid expire time in '%s' command",
+			c->cmd->name);
+	return 0;
+}
+
+int cmd_expire(struct client *c)
+{
+	return expire_generic(c, server_now_ms(), UNIT_SECONDS);
+}
+
+int cmd_pexpire(struct client *c)
+{
+	return expire_generic(c, server_now_ms(), UNIT_MS);
+}
+
+int cmd_expireat(struct client *c)
+{
+	return expire_generic(c, 0, UNIT_SECONDS);
+}
+
+int cmd_pexpireat(struct client *c)
+{
+	return expire_generic(c, 0, UNIT_MS);
+}
+
+static int ttl_generic(struct client *c, bool ms)
+{
+	const struct shm_leaf *l = db_find(c, c->db, &c->argv[1], NULL);
+	long long ttl;
+
+	if (!l) {
+		resp_add_int(&c->out, -2);
+		return 0;
+	}
+	if (!l->expire_ms) {
+		resp_add_int(&c->out, -1);
+		return 0;
+	}
+	ttl = l->expire_ms - server_now_ms();
+	if (ttl < 0)
+		ttl = 0;
+	resp_add_int(&c->out, ms ? ttl : (ttl + 500) / 1000);
+	return 0;
+}
+
+int cmd_ttl(struct client *c)
+{
+	return ttl_generic(c, false);
+}
+
+int cmd_pttl(struct client *c)
+{
+	return ttl_generic(c, true);
+}
+
+int cmd_persist(struct client *c)
+{
+	int err = 0;
+	const struct shm_leaf *l = db_find(c, c->db, &c->argv[1], &err);
+
+	if (err)
+		return err;
+	if (!l || !l->expire_ms) {
+		resp_add_int(&c->out, 0);
+		return 0;
+	}
+	err = db_set_expire(c->db, c->argv[1].p, c->argv[1].len, 0);
+	if (err)
+		return err;
+	resp_add_int(&c->out, 1);
+	return 0;
+}
+
+static const char *type_name(int type)
+{
+	switch (type) {
+	case SHM_T_STRING:
+		return "string";
+	case SHM_T_LIST:
+		return "list";
+	case SHM_T_SET:
+		return "set";
+	case SHM_T_ZSET:
+		return "zset";
+	case SHM_T_HASH:
+		return "hash";
+	default:
+		return "none";
+	}
+}
+
+int cmd_type(struct client *c)
+{
+	const struct shm_leaf *l = db_find(c, c->db, &c->argv[1], NULL);
+
+	resp_add_simple(&c->out, l ? type_name(l->type) : "none");
+	return 0;
+}
+
+static int rename_generic(struct client *c, bool nx)
+{
+	const struct resp_arg *src = &c->argv[1], *dst = &c->argv[2];
+	const struct shm_leaf *l;
+	uint8_t *p;
+	shm_ref r;
+	int err = 0;
+
+	l = db_find(c, c->db, src, &err);
+	if (err)
+		return err;
+	if (!l) {
+		resp_add_error(&c->out, "ERR no such key");
+		return 0;
+	}
+	if (src->len == dst->len && memcmp(src->p, dst->p, src->len) == 0) {
+		if (nx)
+			resp_add_int(&c->out, 0);
+		else
+			reply_ok(c);
+		return 0;
+	}
+	if (nx) {
+		if (db_find(c, c->db, dst, &err)) {
+			resp_add_int(&c->out, 0);
+			return 0;
+		}
+		if (err)
+			return err;
+	}
+	/* The value moves to a leaf under the new key, TTL included. */
+	r = keys_leaf_new(srv.w, dst->p, (uint32_t)dst->len, l->type, l->vlen,
+			  l->expire_ms);
+	if (!r)
+		return -ENOMEM;
+	p = (uint8_t *)shm_wr_ptr(srv.w, r) + sizeof(struct shm_leaf) + dst->len;
+	memcpy(p, shm_leaf_val(l), l->vlen);
+	err = db_link(c->db, r);
+	if (!err)
+		err = db_delete(c->db, src->p, src->len);
+	if (err)
+		return err;
+	if (nx)
+		resp_add_int(&c->out, 1);
+	else
+		reply_ok(c);
+	return 0;
+}
+
+int cmd_rename(struct client *c)
+{
+	return rename_generic(c, false);
+}
+
+int cmd_renamenx(struct client *c)
+{
+	return rename_generic(c, true);
+}
+
+struct key_walk {
+	struct resp_out *out;
+	const char *pat;
+	size_t plen;
+	bool all;
+	const char *type;
+	int64_t now;
+	long long n;
+};
+
+static int add_key(void *arg, const struct shm_leaf *const *ls, unsigned n)
+{
+	struct key_walk *k = arg;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct shm_leaf *l = ls[i];
+
+		if (shm_leaf_expired(l, k->now))
+			continue;
+		if (!k->all && !glob_match(k->pat, k->plen, (const char *)l->data,
+					   l->klen, false))
+			continue;
+		if (k->type && strcasecmp(k->type, type_name(l->type)))
+			continue;
+		resp_add_bulk(k->out, l->data, l->klen);
+		k->n++;
+	}
+	return HAMT_NEXT;
+}
+
+int cmd_keys(struct client *c)
+{
+	struct key_walk k = {
+		.out = &c->out, .pat = c->argv[1].p, .plen = c->argv[1].len,
+		.all = c->argv[1].len == 1 && c->argv[1].p[0] == '*',
+		.now = server_now_ms(),
+	};
+	uint64_t cursor = 0;
+	size_t slot = resp_add_deferred_len(&c->out);
+
+	hamt_scan(&srv.w->view, srv.w->db[c->db].root, &cursor, 0, add_key, &k);
+	resp_set_deferred_len(&c->out, slot, k.n);
+	return 0;
+}
+
+int cmd_scan(struct client *c)
+{
+	struct resp_out keys = { 0 };
+	struct key_walk k = { .out = &keys, .all = true, .now = server_now_ms() };
+	unsigned long long cursor;
+	long long count = 10;
+	char *end, cur[32], tbuf[32];
+	size_t slot, len = c->argv[1].len;
+
+	/* Redis's parseScanCursorOrReply(): strtoul over the whole argument,
+	 * no leading space. */
+	if (len >= sizeof(cur)) {
+		resp_add_error(&c->out, "ERR invalid cursor");
+		return 0;
+	}
+	memcpy(cur, c->argv[1].p, len);
+	cur[len] = '\0';
+	errno = 0;
+	cursor = strtoull(cur, &end, 10);
+	if (isspace((unsigned char)cur[0]) || end != cur + len || errno == ERANGE) {
+		resp_add_error(&c->out, "ERR invalid cursor");
+		return 0;
+	}
+	for (int i = 2; i < c->argc; i += 2) {
+		if (i + 1 >= c->argc) {
+			reply_syntax(c);
+			return 0;
+		}
+		if (arg_is(c, i, "count")) {
+			if (!arg_ll(c, i + 1, &count, NULL))
+				return 0;
+			if (count < 1) {
+				reply_syntax(c);
+				return 0;
+			}
+		} else if (arg_is(c, i, "match")) {
+			k.pat = c->argv[i + 1].p;
+			k.plen = c->argv[i + 1].len;
+			k.all = k.plen == 1 && k.pat[0] == '*';
+		} else if (arg_is(c, i, "type")) {
+			snprintf(tbuf, sizeof(tbuf), "%.*s", (int)c->argv[i + 1].len,
+				 c->argv[i + 1].p);
+			k.type = tbuf;
+		} else {
+			reply_syntax(c);
+			return 0;
+		}
+	}
+	/* The keys are collected first: the cursor that precedes them in
+	 * the reply is known only once the walk stops. */
+	slot = resp_add_deferred_len(&keys);
+	hamt_scan(&srv.w->view, srv.w->db[c->db].root, (uint64_t *)&cursor,
+		  (uint64_t)count, add_key, &k);
+	resp_set_deferred_len(&keys, slot, k.n);
+	resp_add_array(&c->out, 2);
+	snprintf(cur, sizeof(cur), "%llu", cursor);
+	resp_add_bulk_str(&c->out, cur);
+	resp_add_raw(&c->out, keys.buf, keys.len);
+	resp_out_free(&keys);
+	return 0;
+}
