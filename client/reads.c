@@ -6,6 +6,7 @@
  * itself (hamt_find) checks every ref against the mapped size, so a bad
  * region yields SHMREP_ECORRUPT and never a fault.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "strmatch.h"
@@ -134,7 +135,7 @@ SHMREP_EXPORT int shmrep_get(shmrep *h, int db, const void *key, size_t klen,
 		*len = v.len;
 		if (v.len > cap)
 			rc = SHMREP_ERANGE;
-		else
+		else if (v.len)
 			memcpy(buf, v.ptr, v.len);
 	}
 	section_leave(&s);
@@ -322,7 +323,10 @@ SHMREP_EXPORT int shmrep_snapshot_scan(shmrep_snapshot *s, int db,
 		return rc;
 	if (cap == 0)
 		return SHMREP_EINVAL;
-	rc = hamt_scan(&s->map->view, s->rec->db[db].root, cursor, 0,
+	/* Bound the work of one call, as Redis's COUNT does: a pattern that
+	 * matches nothing must not walk the whole database at once. */
+	rc = hamt_scan(&s->map->view, s->rec->db[db].root, cursor,
+		       cap > SIZE_MAX / 16 ? 0 : (cap * 16 < 1024 ? 1024 : cap * 16),
 		       scan_visit, &a);
 	*n = a.n;
 	return rc ? rc : a.rc;

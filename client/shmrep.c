@@ -58,8 +58,17 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
-	/* Every thread state copied from the parent is now stale. */
+	/* Every thread state copied from the parent is now stale.  Let go of
+	 * the parent's open file description at once: the parent's slot
+	 * locks hang on it, and a child that never reads must not keep them
+	 * alive after the parent dies (the writer would see the parent's
+	 * slots as live forever).  child_reset() opens our own. */
 	shm_store_relaxed(&shmrep_forkgen, shmrep_forkgen + 1);
+	for (struct shmrep *h = g_handles; h; h = h->next_handle) {
+		if (h->cfd >= 0)
+			close(h->cfd);
+		h->cfd = -1;
+	}
 	atfork_parent();
 }
 
@@ -245,7 +254,8 @@ static int ctl_open(struct shmrep *h)
 		rc = SHMREP_EBADMAGIC;
 		goto out;
 	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	/* Not through fd: our slot locks hang on it (region_map_apart). */
+	p = region_map_apart(fd, (size_t)st.st_size, PROT_READ | PROT_WRITE);
 	if (p == MAP_FAILED) {
 		rc = -errno;
 		goto out;
@@ -361,7 +371,8 @@ static void ts_destructor(void *arg)
 	pthread_mutex_unlock(&h->mu);
 }
 
-/* In a forked child: forget the parent's threads, take our own fd. */
+/* In a forked child: forget the parent's threads, take our own fd.
+ * Called under h->mu. */
 static int child_reset(struct shmrep *h)
 {
 	int rc;
@@ -374,10 +385,7 @@ static int child_reset(struct shmrep *h)
 	h->threads = NULL;
 	memset(h->owned, 0, h->nslots);
 	pthread_setspecific(h->key, NULL);
-	/* Closing the inherited descriptor leaves the parent's locks alone
-	 * while the parent has it open (OFD locks go with the last close). */
-	close(h->cfd);
-	h->cfd = -1;
+	/* atfork_child() closed the inherited descriptor. */
 	rc = ctl_reopen(h);
 	if (rc)
 		return rc;
@@ -604,6 +612,14 @@ SHMREP_EXPORT int shmrep_readers(shmrep *h, shmrep_reader *out, size_t cap,
 
 	/* The mutex keeps h->map mapped while we read its header. */
 	pthread_mutex_lock(&h->mu);
+	if (h->forkgen != shm_load_relaxed(&shmrep_forkgen)) {
+		rc = child_reset(h);
+		if (rc) {
+			pthread_mutex_unlock(&h->mu);
+			*n = 0;
+			return rc;
+		}
+	}
 	hdr = h->map->hdr;
 	cur = shm_load_acquire(&hdr->version);
 	if (hw > h->nslots)

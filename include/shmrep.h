@@ -33,7 +33,9 @@
  *     thread gets its own reader slot the first time it reads, and gives it
  *     back when it exits or when the handle is closed.  A snapshot belongs to
  *     the thread that began it: only that thread may read through it and end
- *     it.  shmrep_close() must not race with other calls on the handle.
+ *     it.  shmrep_close() must not race with other calls on the handle, nor
+ *     with the exit of a thread that read through it: finish (or stop using
+ *     the handle in) reader threads first.
  *   - fork().  Open a handle before forking workers if you like (pre-forking
  *     servers do): after fork() the child claims reader slots of its own the
  *     first time it reads; it never shares its parent's.  Snapshots open in
@@ -180,7 +182,10 @@ SHMREP_EXPORT const char *shmrep_type_name(int type);
  * digits, '.', '_' and '-').  Checks that the region is a shmrep region of
  * this layout version, and that it is owned by root, by the caller's
  * effective user, or by the user named in the SHMREP_OWNER environment
- * variable (a name or a uid) unless flags has SHMREP_OPEN_ANY_OWNER.
+ * variable (a name or a uid) unless flags has SHMREP_OPEN_ANY_OWNER.  The
+ * data file must in any case have the same owner as the ctl file (one
+ * daemon made both), or the result is SHMREP_EPERM.  Symbolic links are not
+ * followed (-ELOOP).
  *
  * Returns 0 and *out, or SHMREP_ENOENT (no such instance), SHMREP_EPERM,
  * SHMREP_EBADMAGIC, SHMREP_EVERSION, SHMREP_ECORRUPT, SHMREP_EINVAL (bad
@@ -262,8 +267,11 @@ SHMREP_EXPORT int shmrep_snapshot_info(shmrep_snapshot *s, shmrep_info *out);
  * (passing the cursor on) returns every key present throughout it at least
  * once.  If match is not NULL, only keys matching that glob-style pattern
  * (Redis's syntax: * ? [abc] [^a-z] \x) are returned.  Expired keys are
- * skipped.  cap must be at least 1; in the (vanishingly rare) case of more
- * keys with one full 64-bit hash than cap, returns SHMREP_ERANGE.
+ * skipped.  Like Redis's COUNT, one call looks at a bounded number of keys
+ * (16 * cap, at least 1024), so it may return fewer than cap keys, even
+ * none, while *cursor is not yet 0: keep calling until it is.  cap must be
+ * at least 1; in the (vanishingly rare) case of more keys with one full
+ * 64-bit hash than cap, returns SHMREP_ERANGE.
  */
 SHMREP_EXPORT int shmrep_snapshot_scan(shmrep_snapshot *s, int db,
 				       uint64_t *cursor, const char *match,

@@ -111,6 +111,8 @@ struct scan_ctx {
 	void *arg;
 	bool stopped;
 	uint64_t next; /* cursor to hand back */
+	bool any; /* a group was offered: last is its hash */
+	uint64_t last;
 };
 
 static uint64_t leaf_hash(const struct shm_view *v, const struct shm_leaf *l)
@@ -118,11 +120,23 @@ static uint64_t leaf_hash(const struct shm_view *v, const struct shm_leaf *l)
 	return shm_hash(v->seed, l->data, l->klen);
 }
 
-/* Offer one group of leaves sharing hash h; returns <0 on error. */
+/*
+ * Offer one group of leaves sharing hash h; returns <0 on error.  A sound
+ * trie yields strictly increasing hashes; anything else means shared or
+ * cyclic children in a corrupt region, which could otherwise make one walk
+ * take exponential time.  Since each hash offered is new, a walk offers at
+ * most as many groups as the region holds leaves.
+ */
 static int scan_group(struct scan_ctx *c, const struct shm_leaf *const *ls,
 		      unsigned n, uint64_t h)
 {
-	int rc = c->fn(c->arg, ls, n);
+	int rc;
+
+	if (c->any && h <= c->last)
+		return SHMREP_ECORRUPT;
+	c->any = true;
+	c->last = h;
+	rc = c->fn(c->arg, ls, n);
 
 	if (rc == HAMT_REFUSE) {
 		c->stopped = true;
@@ -174,7 +188,9 @@ static int scan_node(struct scan_ctx *c, shm_ref r, unsigned depth, bool edge)
 		return SHMREP_ECORRUPT;
 	dm = n->datamap;
 	nm = n->nodemap;
-	if ((dm & nm) || !shm_at(v, r, shm_node_size(POPC(dm) + POPC(nm))))
+	/* Only a root may be empty (and an empty root is stored as ref 0). */
+	if ((dm & nm) || !(dm | nm) ||
+	    !shm_at(v, r, shm_node_size(POPC(dm) + POPC(nm))))
 		return SHMREP_ECORRUPT;
 	start = edge ? shm_chunk(c->cursor, depth) : 0;
 	m = (dm | nm) & ~((1u << start) - 1);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,6 +107,23 @@ int region_locked(int fd, off_t off)
 	/* GETLK reports a lock that would conflict with ours; a read lock
 	 * conflicts with any write lock, held by any other description. */
 	return ofd_lock(fd, F_RDLCK, off, F_OFD_GETLK);
+}
+
+void *region_map_apart(int fd, size_t size, int prot)
+{
+	char path[64];
+	void *p;
+	int mfd, e;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	mfd = open(path, ((prot & PROT_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (mfd < 0)
+		return MAP_FAILED;
+	p = mmap(NULL, size, prot, MAP_SHARED, mfd, 0);
+	e = errno;
+	close(mfd);
+	errno = e;
+	return p;
 }
 
 int64_t region_now_ms(void)

@@ -45,6 +45,15 @@ void region_unlock(int fd, off_t off);
 /* 1 if some open file description holds a lock on byte off, 0 if none. */
 int region_locked(int fd, off_t off);
 
+/*
+ * Map size bytes of the file open on fd, shared, through an open file
+ * description of its own.  A mapping keeps the description it was made
+ * through alive, and a forked child inherits the mapping: mapping through
+ * the descriptor that holds OFD locks would let the locks outlive their
+ * owner.  Returns the address, or MAP_FAILED with errno set.
+ */
+void *region_map_apart(int fd, size_t size, int prot);
+
 /* Unix time in milliseconds and microseconds (CLOCK_REALTIME). */
 int64_t region_now_ms(void);
 uint64_t region_now_us(void);

@@ -403,14 +403,19 @@ static uint64_t oldest_tag(const struct shm_writer *w)
  */
 static uint64_t scan_slots(struct shm_writer *w, bool probe)
 {
-	uint32_t hw = shm_load_acquire(&w->ctl->slot_hw);
 	uint64_t min = UINT64_MAX, blocker = oldest_tag(w);
 	int64_t now = region_now_ms();
+	uint32_t hw;
 
 	/* membarrier: forces a full barrier on every CPU running a registered
 	 * reader, standing in for the fence readers skip (SHM_F_MEMBARRIER). */
 	if (w->membarrier && membarrier_global() != 0)
 		return 0;
+	/* seq_cst, after the barrier: pairs with the reader's seq_cst raise
+	 * of slot_hw when it claims a slot, which precedes its first
+	 * announcement; a scan that misses the raise also precedes that
+	 * announcement, and the reader then sees the new current. */
+	hw = shm_load_sc(&w->ctl->slot_hw);
 	if (hw > w->nslots)
 		hw = w->nslots;
 	for (uint32_t i = 0; i < hw; i++) {
@@ -582,9 +587,10 @@ static int ctl_attach(struct shm_writer *w, int fd)
 		return -errno;
 	if ((uint64_t)st.st_size < sizeof(struct shm_ctl))
 		return SHMREP_EBADMAGIC;
-	rc = map_file(fd, (uint64_t)st.st_size, PROT_READ | PROT_WRITE, &p);
-	if (rc)
-		return rc;
+	/* Not through fd: the writer lock hangs on it (region_map_apart). */
+	p = region_map_apart(fd, (size_t)st.st_size, PROT_READ | PROT_WRITE);
+	if (p == MAP_FAILED)
+		return -errno;
 	rc = region_check_ctl(p, (uint64_t)st.st_size);
 	if (rc) {
 		munmap(p, (size_t)st.st_size);

@@ -132,7 +132,10 @@ struct shm_writer {
 };
 
 /* Open (create or take over) the instance: see writer.c.  On failure
- * returns a negative code and a message in err. */
+ * returns a negative code and a message in err.  Do not fork() while a
+ * writer is open unless the child execs or closes it: the election lock
+ * hangs on a descriptor the child would inherit, and would outlive the
+ * writer. */
 int shm_writer_open(const struct shm_writer_config *cfg,
 		    struct shm_writer **out, char *err, size_t errlen);
 
