@@ -288,14 +288,18 @@ void reply_not_int(struct client *c)
 	resp_add_error(&c->out, "ERR value is not an integer or out of range");
 }
 
+/* Redis compares option words with strcasecmp(), which stops at a NUL:
+ * "nx\0junk" is NX there, so it is here. */
 bool arg_is(const struct client *c, int i, const char *s)
 {
 	size_t n = strlen(s);
 
-	return c->argv[i].len == n && strncasecmp(c->argv[i].p, s, n) == 0;
+	return c->argv[i].len >= n && strncasecmp(c->argv[i].p, s, n) == 0 &&
+	       (c->argv[i].len == n || c->argv[i].p[n] == '\0');
 }
 
-static void unknown_command(struct client *c)
+/* name: the command name, NUL-terminated (argv[0] may hold NULs). */
+static void unknown_command(struct client *c, const char *name)
 {
 	char args[160] = "";
 	size_t n = 0;
@@ -311,7 +315,7 @@ static void unknown_command(struct client *c)
 	}
 	resp_add_errorf(&c->out,
 			"ERR unknown command '%.128s', with args beginning with: %s",
-			c->argv[0].len > 128 ? "(too long)" : c->argv[0].p, args);
+			name, args);
 }
 
 void dispatch(struct client *c)
@@ -329,8 +333,7 @@ void dispatch(struct client *c)
 
 		memcpy(name, c->argv[0].p, n);
 		name[n] = '\0';
-		c->argv[0].p = name;
-		unknown_command(c);
+		unknown_command(c, name);
 		return;
 	}
 	if ((cmd->arity > 0 && c->argc != cmd->arity) ||

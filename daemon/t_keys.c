@@ -345,20 +345,25 @@ int cmd_scan(struct client *c)
 	struct key_walk k = { .out = &keys, .all = true, .now = server_now_ms() };
 	unsigned long long cursor;
 	long long count = 10;
-	char *end, cur[32], tbuf[32];
-	size_t slot, len = c->argv[1].len;
+	char *end, *cur, cbuf[32], tbuf[32];
+	size_t slot, len;
+	bool bad;
 
-	/* Redis's parseScanCursorOrReply(): strtoul over the whole argument,
-	 * no leading space. */
-	if (len >= sizeof(cur)) {
-		resp_add_error(&c->out, "ERR invalid cursor");
-		return 0;
-	}
+	/* Redis's parseScanCursorOrReply(): strtoul() over the argument as a
+	 * C string, so it ends at a NUL ("0\0x" is cursor 0, "" too), with no
+	 * leading space and any number of leading zeros. */
+	len = strnlen(c->argv[1].p, c->argv[1].len);
+	cur = len < sizeof(cbuf) ? cbuf : malloc(len + 1);
+	if (!cur)
+		abort();
 	memcpy(cur, c->argv[1].p, len);
 	cur[len] = '\0';
 	errno = 0;
 	cursor = strtoull(cur, &end, 10);
-	if (isspace((unsigned char)cur[0]) || end != cur + len || errno == ERANGE) {
+	bad = isspace((unsigned char)cur[0]) || *end != '\0' || errno == ERANGE;
+	if (cur != cbuf)
+		free(cur);
+	if (bad) {
 		resp_add_error(&c->out, "ERR invalid cursor");
 		return 0;
 	}
@@ -394,8 +399,8 @@ int cmd_scan(struct client *c)
 		  (uint64_t)count, add_key, &k);
 	resp_set_deferred_len(&keys, slot, k.n);
 	resp_add_array(&c->out, 2);
-	snprintf(cur, sizeof(cur), "%llu", cursor);
-	resp_add_bulk_str(&c->out, cur);
+	snprintf(cbuf, sizeof(cbuf), "%llu", cursor);
+	resp_add_bulk_str(&c->out, cbuf);
 	resp_add_raw(&c->out, keys.buf, keys.len);
 	resp_out_free(&keys);
 	return 0;

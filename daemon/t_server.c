@@ -2,6 +2,7 @@
  * t_server.c - connection and server commands: PING, ECHO, SELECT, AUTH,
  * HELLO, QUIT, CLIENT, TIME, DBSIZE, FLUSHDB, FLUSHALL and INFO.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,14 @@ int cmd_select(struct client *c)
 
 	if (!arg_ll(c, 1, &db, NULL))
 		return 0;
+	/* Redis reads the index with getIntFromObjectOrReply(): outside an
+	 * int it is a range error before it is a bad db index. */
+	if (db < INT_MIN || db > INT_MAX) {
+		resp_add_errorf(&c->out,
+				"ERR value is out of range, value must between %d and %d",
+				INT_MIN, INT_MAX);
+		return 0;
+	}
 	if (db < 0 || db >= (long long)srv.w->ndb) {
 		resp_add_error(&c->out, "ERR DB index is out of range");
 		return 0;
@@ -69,11 +78,14 @@ static bool secret_eq(const char *a, size_t alen, const char *b)
 	return d == 0;
 }
 
+/* The only user is "default"; Redis finds users by their exact bytes
+ * (ACLGetUserByName), so "DEFAULT" is another, unknown, user. */
 static bool try_auth(struct client *c, int userarg, int passarg)
 {
 	const char *pass = srv.cfg->requirepass;
+	const struct resp_arg *user = userarg >= 0 ? &c->argv[userarg] : NULL;
 
-	if (userarg >= 0 && !arg_is(c, userarg, "default"))
+	if (user && (user->len != 7 || memcmp(user->p, "default", 7)))
 		return false;
 	if (!pass)
 		return true;

@@ -77,8 +77,13 @@ bool glob_match(const char *pat, size_t plen, const char *str, size_t slen,
 		bool nocase)
 {
 	size_t pi = 0, si = 0, star_p = 0, star_s = 0;
+	unsigned stars = 0;
 	bool star = false;
 
+	/* Redis's matching loop never starts on an empty string: it matches
+	 * the empty pattern only ("**" included). */
+	if (slen == 0)
+		return plen == 0;
 	while (si < slen) {
 		size_t used;
 
@@ -87,6 +92,10 @@ bool glob_match(const char *pat, size_t plen, const char *str, size_t slen,
 				pi++;
 			if (pi == plen)
 				return true;
+			/* Redis gives up past 1000 nested '*' runs; a match
+			 * must pass every run but the last, in order. */
+			if (++stars > 1000)
+				return false;
 			star = true;
 			star_p = pi;
 			star_s = si;
