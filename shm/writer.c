@@ -561,7 +561,7 @@ static int map_file(int fd, uint64_t size, int prot, void **out)
 static int ctl_init(int fd, uint32_t nslots, unsigned perm)
 {
 	uint64_t size = region_ctl_size(nslots);
-	struct shm_ctl *c;
+	struct shm_ctl *c = NULL;
 	int rc;
 
 	if (fchmod(fd, perm) < 0 || ftruncate(fd, (off_t)size) < 0)
@@ -974,7 +974,7 @@ int shm_writer_open(const struct shm_writer_config *cfg,
 		goto fail_tmp;
 	}
 	if (old_fd >= 0) {
-		struct shm_hdr *oh;
+		struct shm_hdr *oh = NULL;
 
 		/* Pairs with the reader's load of state on every read: it
 		 * moves to the new region, now in place under the name. */
