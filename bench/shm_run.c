@@ -385,12 +385,12 @@ static void walk(const struct shm_view *v, shm_ref r, unsigned depth,
 	}
 
 	const struct shm_node *nd = shm_at(v, r, sizeof(*nd));
-	unsigned nl, nn;
+	unsigned nl, nn, i = 0;
 
 	if (!nd)
 		return;
-	nl = (unsigned)__builtin_popcount(nd->datamap);
-	nn = (unsigned)__builtin_popcount(nd->nodemap);
+	nl = (unsigned)__builtin_popcountll(nd->leafmap);
+	nn = (unsigned)__builtin_popcountll(nd->bitmap) - nl;
 	if (!shm_at(v, r, shm_node_size(nl + nn)))
 		return;
 	st->nodes++;
@@ -402,8 +402,9 @@ static void walk(const struct shm_view *v, shm_ref r, unsigned depth,
 		if (here > st->max_nodes)
 			st->max_nodes = here;
 	}
-	for (unsigned i = 0; i < nn; i++)
-		walk(v, nd->ent[nl + i], depth + 1, st, visits);
+	for (uint64_t m = nd->bitmap; m; m &= m - 1, i++)
+		if (!(nd->leafmap & (m & -m)))
+			walk(v, nd->ent[i], depth + 1, st, visits);
 }
 
 void shm_side_trie_stats(struct shm_side *s, struct trie_stats *st)

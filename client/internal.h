@@ -80,7 +80,10 @@ struct tcache {
 	uint64_t forkgen;
 	struct tstate *ts;
 };
-extern __thread struct tcache shmrep_tcache;
+/* initial-exec: a plain %fs-relative access on the fast path, not a call to
+ * __tls_get_addr; costs a few bytes of static TLS in every process. */
+extern __thread struct tcache shmrep_tcache
+	__attribute__((tls_model("initial-exec")));
 
 /* Slow path of ts_get: registers the thread (claims a slot). */
 struct tstate *shmrep_ts_slow(struct shmrep *h, int *err);
@@ -88,7 +91,8 @@ struct tstate *shmrep_ts_slow(struct shmrep *h, int *err);
 /* Move ts to the region that superseded its map.  0 or an error. */
 int shmrep_remap(struct shmrep *h, struct tstate *ts);
 
-static inline struct tstate *ts_get(struct shmrep *h, int *err)
+static inline __attribute__((always_inline)) struct tstate *
+ts_get(struct shmrep *h, int *err)
 {
 	struct tcache *c = &shmrep_tcache;
 
@@ -111,60 +115,73 @@ static inline struct tstate *ts_get(struct shmrep *h, int *err)
  * reach, or this thread loads a current published after the scan's
  * version store, whose blocks the scan does not free.
  */
-static inline int section_enter(struct shmrep *h, struct shmrep_snapshot *s)
+static inline __attribute__((always_inline)) int
+section_enter(struct shmrep *h, struct shmrep_snapshot *s)
 {
 	int err = 0;
 	struct tstate *ts = ts_get(h, &err);
+	const struct shm_hdr *hdr;
+	struct shm_slot *slot;
 	struct dmap *m;
 	uint64_t v, off;
+	unsigned depth;
 
+	/* Every field is set on every path: callers only use s on success,
+	 * but the compiler cannot tell. */
+	s->ts = ts;
+	s->map = NULL;
+	s->rec = NULL;
+	s->now_ms = 0;
 	if (shm_unlikely(!ts))
 		return err;
+	depth = ts->depth;
 	/* Room for SHMREP_MAX_NEST snapshots and one copying call. */
-	if (shm_unlikely(ts->depth > SHMREP_MAX_NEST))
+	if (shm_unlikely(depth > SHMREP_MAX_NEST))
 		return SHMREP_ENEST;
-	s->ts = ts;
-	s->now_ms = 0;
 	m = ts->map;
-	if (ts->depth == 0) {
+	hdr = m->hdr;
+	if (depth == 0) {
+		slot = ts->slot;
 		for (;;) {
-			v = shm_load_acquire(&m->hdr->version);
+			v = shm_load_acquire(&hdr->version);
 			if (m->light) {
-				shm_store_relaxed(&ts->slot->ver, v);
+				shm_store_relaxed(&slot->ver, v);
 				shm_compiler_barrier();
 			} else {
-				shm_store_sc(&ts->slot->ver, v);
+				shm_store_sc(&slot->ver, v);
 			}
-			off = shm_load_sc(&m->hdr->current);
-			if (shm_likely(shm_load_acquire(&m->hdr->state) ==
+			off = shm_load_sc(&hdr->current);
+			if (shm_likely(shm_load_acquire(&hdr->state) ==
 				       SHM_STATE_LIVE))
 				break;
-			shm_store_release(&ts->slot->ver, 0);
+			shm_store_release(&slot->ver, 0);
 			err = shmrep_remap(h, ts);
 			if (err)
 				return err;
 			m = ts->map;
+			hdr = m->hdr;
 		}
 	} else {
 		/* Nested: the outer section's announcement (a lower bound)
 		 * covers any newer version; stay on its map even if that was
 		 * superseded meanwhile (its writer is gone: nothing changes). */
-		off = shm_load_sc(&m->hdr->current);
+		off = shm_load_sc(&hdr->current);
 	}
 	s->map = m;
 	s->rec = shm_snap_at(&m->view, off);
 	if (shm_unlikely(!s->rec)) {
-		if (ts->depth == 0)
+		if (depth == 0)
 			shm_store_release(&ts->slot->ver, 0);
 		return SHMREP_ECORRUPT;
 	}
-	ts->depth++;
+	ts->depth = depth + 1;
 	return 0;
 }
 
 /* Close a read section.  The release store pairs with the writer's slot
  * scan: every read of the region above happens before the slot reads 0. */
-static inline void section_leave(struct shmrep_snapshot *s)
+static inline __attribute__((always_inline)) void
+section_leave(struct shmrep_snapshot *s)
 {
 	struct tstate *ts = s->ts;
 

@@ -33,7 +33,7 @@
 #include "internal.h"
 
 uint64_t shmrep_forkgen;
-__thread struct tcache shmrep_tcache;
+__thread struct tcache shmrep_tcache __attribute__((tls_model("initial-exec")));
 
 static uint64_t g_next_id;
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER; /* handle list */
@@ -180,10 +180,8 @@ static int dmap_open(struct shmrep *h, struct dmap **out)
 			}
 			m->refs = 1;
 			m->hdr = hdr;
-			m->view.base = base;
-			m->view.size = size;
-			m->view.seed = hdr->hash_seed;
-			m->view.ndb = hdr->ndb;
+			shm_view_init(&m->view, base, size, hdr->hash_seed,
+				      hdr->ndb);
 			m->light = want_light(h->flags, hdr);
 			*out = m;
 			return 0;

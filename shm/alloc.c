@@ -240,17 +240,22 @@ void alloc_destroy(struct shm_alloc *a)
 {
 	free(a->pmap);
 	a->pmap = NULL;
+	for (unsigned c = 0; c < SHM_ALLOC_NCLASS; c++) {
+		free(a->freelist[c].v);
+		a->freelist[c].v = NULL;
+		a->freelist[c].n = a->freelist[c].cap = 0;
+	}
 }
 
 static shm_ref small_alloc(struct shm_alloc *a, unsigned c)
 {
 	uint64_t csz = class_size(c);
-	shm_ref r = a->freelist[c];
+	struct shm_freelist *fl = &a->freelist[c];
+	shm_ref r;
 
-	if (r) {
-		a->freelist[c] = *(shm_ref *)(a->base + ((uint64_t)r << SHM_UNIT_SHIFT));
+	if (fl->n) {
 		a->used += csz;
-		return r;
+		return fl->v[--fl->n];
 	}
 	if (a->bump[c] == a->bump_end[c]) {
 		uint32_t n = slab_pages(c), p = pages_alloc(a, n);
@@ -299,8 +304,20 @@ void alloc_free(struct shm_alloc *a, shm_ref r, uint64_t size)
 	if (size <= SHM_ALLOC_SMALL_MAX) {
 		unsigned c = size_class(size);
 
-		*(shm_ref *)(a->base + ((uint64_t)r << SHM_UNIT_SHIFT)) = a->freelist[c];
-		a->freelist[c] = r;
+		struct shm_freelist *fl = &a->freelist[c];
+
+		if (fl->n == fl->cap) {
+			uint32_t cap = fl->cap ? fl->cap * 2 : 256;
+			shm_ref *v = reallocarray(fl->v, cap, sizeof(*v));
+
+			/* Out of process memory: lose the block rather than
+			 * fail a free (it is only space in the region). */
+			if (!v)
+				return;
+			fl->v = v;
+			fl->cap = cap;
+		}
+		fl->v[fl->n++] = r;
 		a->used -= class_size(c);
 		return;
 	}
@@ -388,14 +405,12 @@ int alloc_check(const struct shm_alloc *a)
 	if (listed != free_pages)
 		return -EFAULT;
 	for (unsigned c = 0; c < SHM_ALLOC_NCLASS; c++) {
-		uint64_t n = 0, limit = (uint64_t)a->npages * PAGE_UNITS;
+		const struct shm_freelist *fl = &a->freelist[c];
 
-		for (shm_ref r = a->freelist[c]; r;
-		     r = *(const shm_ref *)(a->base + ((uint64_t)r << SHM_UNIT_SHIFT))) {
-			uint32_t pg = r / PAGE_UNITS;
+		for (uint32_t i = 0; i < fl->n; i++) {
+			uint32_t pg = fl->v[i] / PAGE_UNITS;
 
-			if (pg >= a->top || a->pmap[pg] != PM(PM_SLAB, c) ||
-			    ++n > limit)
+			if (pg >= a->top || a->pmap[pg] != PM(PM_SLAB, c))
 				return -EFAULT;
 		}
 	}

@@ -5,9 +5,10 @@
  * Small blocks (up to SHM_ALLOC_SMALL_MAX bytes) come from size-class slabs;
  * larger ones take a run of whole pages.  Freeing is sized: the caller says
  * how big the block was (every block's size follows from its contents), so
- * blocks carry no header.  Free lists are linked through the free blocks
- * themselves; a block is only freed once no reader can see it (writer.c
- * decides when), so writing into it is safe.
+ * blocks carry no header.  Free small blocks are kept on private stacks
+ * of refs; free page runs are linked through their first page, which is
+ * safe because a block is only freed once no reader can see it (writer.c
+ * decides when).
  */
 #ifndef SHM_ALLOC_H
 #define SHM_ALLOC_H
@@ -27,7 +28,13 @@ struct shm_alloc {
 	uint32_t npages; /* pages in the region */
 	uint32_t top; /* first page never handed out */
 	uint32_t *pmap; /* per page: PM_* kind | length or class */
-	shm_ref freelist[SHM_ALLOC_NCLASS];
+	/* Free small blocks per class, as a stack of refs in the daemon's
+	 * heap rather than a list linked through the blocks: freeing a block
+	 * that went cold long ago then costs no cache miss. */
+	struct shm_freelist {
+		shm_ref *v;
+		uint32_t n, cap;
+	} freelist[SHM_ALLOC_NCLASS];
 	shm_ref bump[SHM_ALLOC_NCLASS]; /* next uncarved block of the slab */
 	shm_ref bump_end[SHM_ALLOC_NCLASS];
 	uint32_t bins[SHM_ALLOC_NBINS]; /* first page of a free run, 0 none */

@@ -1,12 +1,14 @@
 /*
- * hamt.c - lookups, ordered scans and copy-on-write updates of a CHAMP trie.
+ * hamt.c - ordered scans and copy-on-write updates of the keyspace trie
+ * (lookups are inline, in read.h).
  *
  * Why a HAMT: a persistent structure whose update copies one root-to-leaf
- * path (at most 14 small nodes) instead of the table, which is what lets the
+ * path (at most 12 small nodes) instead of the table, which is what lets the
  * writer publish a new version of a million-key database in microseconds
- * while readers keep the old one.  Why CHAMP's two bitmaps: leaves and
- * children are told apart without tagging refs, and deletion folds nodes
- * back so the shape depends only on the set of keys.  Hash bits are taken
+ * while readers keep the old one.  A node has a bitmap of the children it
+ * has and a leafmap saying which are leaves, so refs need no tags; as in
+ * CHAMP, deletion folds nodes back so the shape depends only on the set of
+ * keys.  Hash bits are taken
  * most significant first, so walking the trie in bit order visits keys in
  * numeric hash order: a SCAN cursor is just the next hash to visit, and it
  * stays valid across any number of writes.
@@ -23,85 +25,10 @@
 #include "hamt.h"
 #include "writer.h"
 
-#define POPC(x) ((unsigned)__builtin_popcount(x))
+#define POPC(x) ((unsigned)__builtin_popcountll(x))
+#define BIT(b) (1ull << (b))
 
 /* ------------------------------------------------------------------ read */
-
-static const struct shm_cnode *cnode_at(const struct shm_view *v, shm_ref r,
-					unsigned *count)
-{
-	const struct shm_cnode *c = shm_at(v, r, sizeof(*c));
-	unsigned n;
-
-	if (!c)
-		return NULL;
-	n = c->count;
-	if (n < 2 || !shm_at(v, r, sizeof(*c) + (uint64_t)n * sizeof(shm_ref)))
-		return NULL;
-	*count = n;
-	return c;
-}
-
-int hamt_find(const struct shm_view *v, shm_ref root, uint64_t h,
-	      const void *key, uint32_t klen, const struct shm_leaf **out)
-{
-	shm_ref r = root;
-
-	if (!r)
-		return SHMREP_ENOENT;
-	for (unsigned depth = 0; depth < SHM_HAMT_MAXDEPTH; depth++) {
-		const struct shm_node *n = shm_at(v, r, sizeof(*n));
-		uint32_t dm, nm, bit;
-		unsigned i;
-		const shm_ref *e;
-
-		if (!n)
-			return SHMREP_ECORRUPT;
-		dm = n->datamap;
-		nm = n->nodemap;
-		bit = 1u << shm_chunk(h, depth);
-		if (dm & bit) {
-			const struct shm_leaf *l;
-
-			i = POPC(dm & (bit - 1));
-			e = shm_at(v, r, shm_node_size(i + 1));
-			if (!e || (dm & nm))
-				return SHMREP_ECORRUPT;
-			l = shm_leaf_at(v, ((const struct shm_node *)e)->ent[i]);
-			if (!l)
-				return SHMREP_ECORRUPT;
-			if (!shm_key_eq(l, key, klen))
-				return SHMREP_ENOENT;
-			*out = l;
-			return 0;
-		}
-		if (!(nm & bit))
-			return SHMREP_ENOENT;
-		i = POPC(dm) + POPC(nm & (bit - 1));
-		e = shm_at(v, r, shm_node_size(i + 1));
-		if (!e || (dm & nm))
-			return SHMREP_ECORRUPT;
-		r = ((const struct shm_node *)e)->ent[i];
-	}
-	{
-		unsigned count;
-		const struct shm_cnode *c = cnode_at(v, r, &count);
-
-		if (!c)
-			return SHMREP_ECORRUPT;
-		for (unsigned i = 0; i < count; i++) {
-			const struct shm_leaf *l = shm_leaf_at(v, c->ent[i]);
-
-			if (!l)
-				return SHMREP_ECORRUPT;
-			if (shm_key_eq(l, key, klen)) {
-				*out = l;
-				return 0;
-			}
-		}
-	}
-	return SHMREP_ENOENT;
-}
 
 struct scan_ctx {
 	const struct shm_view *v;
@@ -151,6 +78,23 @@ static int scan_group(struct scan_ctx *c, const struct shm_leaf *const *ls,
 	return 0;
 }
 
+/* The node at r with its entry count, checked whole; NULL if corrupt. */
+static const struct shm_node *node_at(const struct shm_view *v, shm_ref r,
+				      unsigned *nent)
+{
+	const struct shm_node *n = shm_fast(v, r);
+	uint64_t map;
+
+	if (!n)
+		return NULL;
+	map = n->bitmap;
+	/* Only a root may be empty (and an empty root is stored as ref 0). */
+	if (!map || (n->leafmap & ~map))
+		return NULL;
+	*nent = POPC(map);
+	return n;
+}
+
 static int scan_node(struct scan_ctx *c, shm_ref r, unsigned depth, bool edge)
 {
 	const struct shm_view *v = c->v;
@@ -158,7 +102,7 @@ static int scan_node(struct scan_ctx *c, shm_ref r, unsigned depth, bool edge)
 	if (depth == SHM_HAMT_MAXDEPTH) {
 		const struct shm_leaf *stack[16], **ls = stack;
 		unsigned count;
-		const struct shm_cnode *cn = cnode_at(v, r, &count);
+		const struct shm_cnode *cn = shm_cnode_at(v, r, &count);
 		uint64_t h;
 		int rc = 0;
 
@@ -180,41 +124,34 @@ static int scan_node(struct scan_ctx *c, shm_ref r, unsigned depth, bool edge)
 		return rc;
 	}
 
-	const struct shm_node *n = shm_at(v, r, sizeof(*n));
-	uint32_t dm, nm, m;
-	unsigned start;
+	unsigned nent, start = edge ? shm_chunk(c->cursor, depth) : 0;
+	const struct shm_node *n = node_at(v, r, &nent);
+	uint64_t map, m;
 
 	if (!n)
 		return SHMREP_ECORRUPT;
-	dm = n->datamap;
-	nm = n->nodemap;
-	/* Only a root may be empty (and an empty root is stored as ref 0). */
-	if ((dm & nm) || !(dm | nm) ||
-	    !shm_at(v, r, shm_node_size(POPC(dm) + POPC(nm))))
-		return SHMREP_ECORRUPT;
-	start = edge ? shm_chunk(c->cursor, depth) : 0;
-	m = (dm | nm) & ~((1u << start) - 1);
+	map = n->bitmap;
+	m = map & ~(BIT(start) - 1);
 	while (m && !c->stopped) {
-		unsigned b = (unsigned)__builtin_ctz(m);
-		uint32_t bit = 1u << b;
-		bool e = edge && b == start;
+		unsigned b = (unsigned)__builtin_ctzll(m);
+		uint64_t bit = BIT(b);
+		shm_ref e = n->ent[POPC(map & (bit - 1))];
+		bool on_edge = edge && b == start;
 		int rc;
 
 		m &= m - 1;
-		if (dm & bit) {
-			const struct shm_leaf *l =
-				shm_leaf_at(v, n->ent[POPC(dm & (bit - 1))]);
+		if (n->leafmap & bit) {
+			const struct shm_leaf *l = shm_leaf_at(v, e);
 			uint64_t h;
 
 			if (!l)
 				return SHMREP_ECORRUPT;
 			h = leaf_hash(v, l);
-			if (e && h < c->cursor)
+			if (on_edge && h < c->cursor)
 				continue;
 			rc = scan_group(c, &l, 1, h);
 		} else {
-			rc = scan_node(c, n->ent[POPC(dm) + POPC(nm & (bit - 1))],
-				       depth + 1, e);
+			rc = scan_node(c, e, depth + 1, on_edge);
 		}
 		if (rc < 0)
 			return rc;
@@ -243,7 +180,7 @@ static int check_node(const struct shm_view *v, shm_ref r, unsigned depth,
 {
 	if (depth == SHM_HAMT_MAXDEPTH) {
 		unsigned count;
-		const struct shm_cnode *cn = cnode_at(v, r, &count);
+		const struct shm_cnode *cn = shm_cnode_at(v, r, &count);
 
 		if (!cn)
 			return SHMREP_ECORRUPT;
@@ -261,30 +198,29 @@ static int check_node(const struct shm_view *v, shm_ref r, unsigned depth,
 		return 0;
 	}
 
-	const struct shm_node *n = shm_at(v, r, sizeof(*n));
-	uint32_t dm, nm;
-	unsigned shift = depth < 12 ? 59 - 5 * depth : 0;
+	unsigned nent, shift = depth < 10 ? 58 - 6 * depth : 0;
+	const struct shm_node *n = node_at(v, r, &nent);
+	uint64_t map;
 
 	if (!n)
 		return SHMREP_ECORRUPT;
-	dm = n->datamap;
-	nm = n->nodemap;
-	if ((dm & nm) || !(dm | nm) ||
-	    !shm_at(v, r, shm_node_size(POPC(dm) + POPC(nm))))
+	map = n->bitmap;
+	/* Canonical form: no non-root node holds a lone leaf. */
+	if (!is_root && nent == 1 && n->leafmap == map)
 		return SHMREP_ECORRUPT;
-	/* CHAMP canonical form: no non-root node holds a lone leaf. */
-	if (!is_root && POPC(dm) == 1 && nm == 0)
-		return SHMREP_ECORRUPT;
-	for (unsigned b = 0; b < 32; b++) {
-		uint32_t bit = 1u << b;
-		uint64_t chunkbits = depth < 12 ? (uint64_t)b << shift
-						: (uint64_t)(b >> 1);
+	for (unsigned b = 0; b < SHM_HAMT_FANOUT; b++) {
+		uint64_t bit = BIT(b);
+		uint64_t chunkbits = depth < 10 ? (uint64_t)b << shift
+						: (uint64_t)(b >> 2);
+		shm_ref e;
 
-		if (depth == 12 && (b & 1) && ((dm | nm) & bit))
+		if (!(map & bit))
+			continue;
+		if (depth == 10 && (b & 3))
 			return SHMREP_ECORRUPT;
-		if (dm & bit) {
-			const struct shm_leaf *l =
-				shm_leaf_at(v, n->ent[POPC(dm & (bit - 1))]);
+		e = n->ent[POPC(map & (bit - 1))];
+		if (n->leafmap & bit) {
+			const struct shm_leaf *l = shm_leaf_at(v, e);
 			uint64_t h;
 
 			if (!l)
@@ -294,10 +230,10 @@ static int check_node(const struct shm_view *v, shm_ref r, unsigned depth,
 				if (shm_chunk(h, d) != shm_chunk(prefix | chunkbits, d))
 					return SHMREP_ECORRUPT;
 			(*nleaves)++;
-		} else if (nm & bit) {
-			int rc = check_node(v, n->ent[POPC(dm) + POPC(nm & (bit - 1))],
-					    depth + 1, prefix | chunkbits, false,
-					    nleaves);
+		} else {
+			int rc = check_node(v, e, depth + 1, prefix | chunkbits,
+					    false, nleaves);
+
 			if (rc)
 				return rc;
 		}
@@ -320,7 +256,7 @@ static struct shm_node *node(struct shm_writer *w, shm_ref r)
 
 static unsigned nent(const struct shm_node *n)
 {
-	return POPC(n->datamap) + POPC(n->nodemap);
+	return POPC(n->bitmap);
 }
 
 static struct shm_leaf *leaf(struct shm_writer *w, shm_ref r)
@@ -335,7 +271,7 @@ static uint64_t wleaf_hash(struct shm_writer *w, shm_ref r)
 	return shm_hash(w->view.seed, l->data, l->klen);
 }
 
-static shm_ref node_new(struct shm_writer *w, uint32_t dm, uint32_t nm,
+static shm_ref node_new(struct shm_writer *w, uint64_t map, uint64_t leafmap,
 			const shm_ref *ents, unsigned n)
 {
 	shm_ref r = shm_wr_alloc(w, shm_node_size(n), true);
@@ -344,19 +280,19 @@ static shm_ref node_new(struct shm_writer *w, uint32_t dm, uint32_t nm,
 	if (!r)
 		return 0;
 	p = node(w, r);
-	p->datamap = dm;
-	p->nodemap = nm;
+	p->bitmap = map;
+	p->leafmap = leafmap;
 	memcpy(p->ent, ents, n * sizeof(shm_ref));
 	return r;
 }
 
 /*
- * Give node r the maps dm/nm and entries ents[0..n): in place if r was born
- * in the open batch and the new size fits its block, else as a new node
- * (dropping r).  Returns the node to use, 0 on ENOMEM.
+ * Give node r the maps map/leafmap and entries ents[0..n): in place if r
+ * was born in the open batch and the new size fits its block, else as a
+ * new node (dropping r).  Returns the node to use, 0 on ENOMEM.
  */
-static shm_ref node_replace(struct shm_writer *w, shm_ref r, uint32_t dm,
-			    uint32_t nm, const shm_ref *ents, unsigned n)
+static shm_ref node_replace(struct shm_writer *w, shm_ref r, uint64_t map,
+			    uint64_t leafmap, const shm_ref *ents, unsigned n)
 {
 	struct shm_node *o = node(w, r);
 	unsigned on = nent(o);
@@ -365,34 +301,37 @@ static shm_ref node_replace(struct shm_writer *w, shm_ref r, uint32_t dm,
 	if (shm_wr_born(w, r) &&
 	    alloc_rounded(shm_node_size(n)) == alloc_rounded(shm_node_size(on))) {
 		shm_wr_undo(w, o, shm_node_size(n > on ? n : on));
-		o->datamap = dm;
-		o->nodemap = nm;
+		o->bitmap = map;
+		o->leafmap = leafmap;
 		memmove(o->ent, ents, n * sizeof(shm_ref));
 		return r;
 	}
-	nr = node_new(w, dm, nm, ents, n);
+	nr = node_new(w, map, leafmap, ents, n);
 	if (!nr)
 		return 0;
 	shm_wr_drop(w, r, shm_node_size(on));
 	return nr;
 }
 
-/* Node r with entry i set to x (same shape). */
+/* Node r with entry i set to x, and bit's leaf flag set to is_leaf. */
 static shm_ref node_set_ent(struct shm_writer *w, shm_ref r, unsigned i,
-			    shm_ref x)
+			    shm_ref x, uint64_t bit, bool is_leaf)
 {
 	struct shm_node *o = node(w, r);
-	shm_ref ents[32];
+	uint64_t leafmap = is_leaf ? o->leafmap | bit : o->leafmap & ~bit;
+	shm_ref ents[SHM_HAMT_FANOUT];
 	unsigned n;
 
 	if (shm_wr_born(w, r)) {
 		shm_wr_set32(w, &o->ent[i], x);
+		if (leafmap != o->leafmap)
+			shm_wr_set64(w, &o->leafmap, leafmap);
 		return r;
 	}
 	n = nent(o);
 	memcpy(ents, o->ent, n * sizeof(shm_ref));
 	ents[i] = x;
-	return node_replace(w, r, o->datamap, o->nodemap, ents, n);
+	return node_replace(w, r, o->bitmap, leafmap, ents, n);
 }
 
 /* Copy ents[0..n) to out with x inserted at position i. */
@@ -451,11 +390,11 @@ static shm_ref pair(struct shm_writer *w, unsigned depth, uint64_t h1,
 	c2 = shm_chunk(h2, depth);
 	if (c1 == c2) {
 		sub = pair(w, depth + 1, h1, l1, h2, l2);
-		return sub ? node_new(w, 0, 1u << c1, &sub, 1) : 0;
+		return sub ? node_new(w, BIT(c1), 0, &sub, 1) : 0;
 	}
 	ents[c1 < c2 ? 0 : 1] = l1;
 	ents[c1 < c2 ? 1 : 0] = l2;
-	return node_new(w, (1u << c1) | (1u << c2), 0, ents, 2);
+	return node_new(w, BIT(c1) | BIT(c2), BIT(c1) | BIT(c2), ents, 2);
 }
 
 static shm_ref cnode_put(struct shm_writer *w, shm_ref r, shm_ref l,
@@ -497,49 +436,40 @@ static shm_ref put_rec(struct shm_writer *w, shm_ref r, unsigned depth,
 		       uint64_t h, shm_ref l, shm_ref *old)
 {
 	struct shm_node *n;
-	uint32_t dm, nm, bit;
-	unsigned nd, i;
-	shm_ref ents[32], tmp[32];
+	uint64_t map, bit;
+	unsigned i;
+	shm_ref ents[SHM_HAMT_FANOUT];
 
 	if (depth == SHM_HAMT_MAXDEPTH)
 		return cnode_put(w, r, l, old);
 	n = node(w, r);
-	dm = n->datamap;
-	nm = n->nodemap;
-	nd = POPC(dm);
-	bit = 1u << shm_chunk(h, depth);
-	if (dm & bit) {
-		shm_ref cur, sub;
+	map = n->bitmap;
+	bit = BIT(shm_chunk(h, depth));
+	i = POPC(map & (bit - 1));
+	if (!(map & bit)) {
+		ents_insert(ents, n->ent, nent(n), i, l);
+		return node_replace(w, r, map | bit, n->leafmap | bit, ents,
+				    nent(n) + 1);
+	}
+	if (n->leafmap & bit) {
+		shm_ref cur = n->ent[i], sub;
 		const struct shm_leaf *nl = leaf(w, l);
 
-		i = POPC(dm & (bit - 1));
-		cur = n->ent[i];
 		if (shm_key_eq(leaf(w, cur), nl->data, nl->klen)) {
 			*old = cur;
-			return node_set_ent(w, r, i, l);
+			return node_set_ent(w, r, i, l, bit, true);
 		}
 		/* Two keys share this position: push both one level down. */
 		sub = pair(w, depth + 1, wleaf_hash(w, cur), cur, h, l);
-		if (!sub)
-			return 0;
-		n = node(w, r);
-		ents_remove(tmp, n->ent, nent(n), i);
-		ents_insert(ents, tmp, nent(n) - 1,
-			    nd - 1 + POPC(nm & (bit - 1)), sub);
-		return node_replace(w, r, dm & ~bit, nm | bit, ents, nent(n));
+		return sub ? node_set_ent(w, r, i, sub, bit, false) : 0;
 	}
-	if (nm & bit) {
-		shm_ref c, c2;
+	{
+		shm_ref c = n->ent[i], c2 = put_rec(w, c, depth + 1, h, l, old);
 
-		i = nd + POPC(nm & (bit - 1));
-		c = n->ent[i];
-		c2 = put_rec(w, c, depth + 1, h, l, old);
 		if (!c2)
 			return 0;
-		return c2 == c ? r : node_set_ent(w, r, i, c2);
+		return c2 == c ? r : node_set_ent(w, r, i, c2, bit, false);
 	}
-	ents_insert(ents, n->ent, nent(n), POPC(dm & (bit - 1)), l);
-	return node_replace(w, r, dm | bit, nm, ents, nent(n) + 1);
 }
 
 int hamt_put(struct shm_writer *w, shm_ref *root, uint64_t h, shm_ref leaf,
@@ -549,7 +479,9 @@ int hamt_put(struct shm_writer *w, shm_ref *root, uint64_t h, shm_ref leaf,
 
 	*old = 0;
 	if (!*root) {
-		nr = node_new(w, 1u << shm_chunk(h, 0), 0, &leaf, 1);
+		uint64_t bit = BIT(shm_chunk(h, 0));
+
+		nr = node_new(w, bit, bit, &leaf, 1);
 		if (!nr)
 			return -ENOMEM;
 		shm_wr_set32(w, root, nr);
@@ -595,68 +527,65 @@ static int cnode_del(struct shm_writer *w, shm_ref r, const void *key,
 	return DEL_MISS;
 }
 
+/*
+ * Remove key from the subtree r at depth.  DEL_DONE: *out is the node to
+ * use in its place; DEL_FOLD: the subtree shrank to the single leaf *out,
+ * which the parent takes in; DEL_EMPTY: the (root) node is now empty.
+ */
 static int del_rec(struct shm_writer *w, shm_ref r, unsigned depth,
 		   uint64_t h, const void *key, uint32_t klen, shm_ref *old,
 		   shm_ref *out)
 {
 	struct shm_node *n;
-	uint32_t dm, nm, bit;
-	unsigned nd, nn, i;
-	shm_ref ents[32], tmp[32];
+	uint64_t map, bit;
+	unsigned cnt, i;
+	shm_ref ents[SHM_HAMT_FANOUT];
 
 	if (depth == SHM_HAMT_MAXDEPTH)
 		return cnode_del(w, r, key, klen, old, out);
 	n = node(w, r);
-	dm = n->datamap;
-	nm = n->nodemap;
-	nd = POPC(dm);
-	nn = POPC(nm);
-	bit = 1u << shm_chunk(h, depth);
-	if (dm & bit) {
-		i = POPC(dm & (bit - 1));
+	map = n->bitmap;
+	cnt = nent(n);
+	bit = BIT(shm_chunk(h, depth));
+	if (!(map & bit))
+		return DEL_MISS;
+	i = POPC(map & (bit - 1));
+	if (n->leafmap & bit) {
 		if (!shm_key_eq(leaf(w, n->ent[i]), key, klen))
 			return DEL_MISS;
 		*old = n->ent[i];
-		if (nd + nn == 1) {
+		if (cnt == 1) {
 			shm_wr_drop(w, r, shm_node_size(1));
 			return DEL_EMPTY;
 		}
-		if (depth > 0 && nd == 2 && nn == 0) {
+		/* A non-root left with one leaf folds into its parent. */
+		if (depth > 0 && cnt == 2 && n->leafmap == map) {
 			*out = n->ent[1 - i];
 			shm_wr_drop(w, r, shm_node_size(2));
 			return DEL_FOLD;
 		}
-		ents_remove(ents, n->ent, nd + nn, i);
-		*out = node_replace(w, r, dm & ~bit, nm, ents, nd + nn - 1);
+		ents_remove(ents, n->ent, cnt, i);
+		*out = node_replace(w, r, map & ~bit, n->leafmap & ~bit, ents,
+				    cnt - 1);
 		return *out ? DEL_DONE : DEL_NOMEM;
 	}
-	if (nm & bit) {
-		shm_ref c, sub;
-		int rc;
+	{
+		shm_ref c = n->ent[i], sub;
+		int rc = del_rec(w, c, depth + 1, h, key, klen, old, &sub);
 
-		i = nd + POPC(nm & (bit - 1));
-		c = n->ent[i];
-		rc = del_rec(w, c, depth + 1, h, key, klen, old, &sub);
 		switch (rc) {
 		case DEL_DONE:
-			if (sub != c)
-				*out = node_set_ent(w, r, i, sub);
-			else
-				*out = r;
+			*out = sub == c ? r : node_set_ent(w, r, i, sub, bit, false);
 			return *out ? DEL_DONE : DEL_NOMEM;
 		case DEL_FOLD:
-			/* The child shrank to the single leaf sub. */
-			if (depth > 0 && nd == 0 && nn == 1) {
+			/* The child shrank to the single leaf sub; a chain
+			 * node holding only that child folds further up. */
+			if (depth > 0 && cnt == 1) {
 				*out = sub;
 				shm_wr_drop(w, r, shm_node_size(1));
 				return DEL_FOLD;
 			}
-			n = node(w, r);
-			ents_remove(tmp, n->ent, nd + nn, i);
-			ents_insert(ents, tmp, nd + nn - 1, POPC(dm & (bit - 1)),
-				    sub);
-			*out = node_replace(w, r, dm | bit, nm & ~bit, ents,
-					    nd + nn);
+			*out = node_set_ent(w, r, i, sub, bit, true);
 			return *out ? DEL_DONE : DEL_NOMEM;
 		case DEL_EMPTY:
 			/* Only a root can empty; a child never holds < 2. */
@@ -665,7 +594,6 @@ static int del_rec(struct shm_writer *w, shm_ref r, unsigned depth,
 			return rc;
 		}
 	}
-	return DEL_MISS;
 }
 
 int hamt_del(struct shm_writer *w, shm_ref *root, uint64_t h,
@@ -703,39 +631,40 @@ void hamt_free_tree(struct shm_writer *w, shm_ref r, unsigned depth)
 		return;
 	}
 	struct shm_node *n = node(w, r);
-	unsigned nd = POPC(n->datamap), nn = POPC(n->nodemap);
+	unsigned cnt = nent(n), i = 0;
 
-	for (unsigned i = 0; i < nd; i++)
-		shm_wr_free_leaf(w, n->ent[i]);
-	for (unsigned i = nd; i < nd + nn; i++)
-		hamt_free_tree(w, n->ent[i], depth + 1);
-	alloc_free(&w->alloc, r, shm_node_size(nd + nn));
+	for (uint64_t m = n->bitmap; m; m &= m - 1, i++) {
+		if (n->leafmap & (m & -m))
+			shm_wr_free_leaf(w, n->ent[i]);
+		else
+			hamt_free_tree(w, n->ent[i], depth + 1);
+	}
+	alloc_free(&w->alloc, r, shm_node_size(cnt));
 }
 
 void hamt_drop_tree(struct shm_writer *w, shm_ref r, unsigned depth)
 {
-	const shm_ref *ents;
-	unsigned nd, nn;
-	uint64_t size;
-
 	if (!shm_wr_born(w, r)) {
 		shm_wr_retire(w, r, SHM_DEAD_TREE, depth);
 		return;
 	}
 	if (depth == SHM_HAMT_MAXDEPTH) {
-		nd = cnode(w, r)->count;
-		nn = 0;
-		ents = cnode(w, r)->ent;
-		size = cnode_size(nd);
-	} else {
-		nd = POPC(node(w, r)->datamap);
-		nn = POPC(node(w, r)->nodemap);
-		ents = node(w, r)->ent;
-		size = shm_node_size(nd + nn);
+		struct shm_cnode *c = cnode(w, r);
+		unsigned count = c->count;
+
+		for (unsigned i = 0; i < count; i++)
+			shm_wr_release_leaf(w, c->ent[i]);
+		alloc_free(&w->alloc, r, cnode_size(count));
+		return;
 	}
-	for (unsigned i = 0; i < nd; i++)
-		shm_wr_release_leaf(w, ents[i]);
-	for (unsigned i = nd; i < nd + nn; i++)
-		hamt_drop_tree(w, ents[i], depth + 1);
-	alloc_free(&w->alloc, r, size);
+	struct shm_node *n = node(w, r);
+	unsigned cnt = nent(n), i = 0;
+
+	for (uint64_t m = n->bitmap; m; m &= m - 1, i++) {
+		if (n->leafmap & (m & -m))
+			shm_wr_release_leaf(w, n->ent[i]);
+		else
+			hamt_drop_tree(w, n->ent[i], depth + 1);
+	}
+	alloc_free(&w->alloc, r, shm_node_size(cnt));
 }

@@ -16,12 +16,7 @@
 
 struct shm_writer;
 
-/*
- * Find key (hash h) under root.  Returns 0 and *out, SHMREP_ENOENT, or
- * SHMREP_ECORRUPT when a ref or a length does not check out.
- */
-int hamt_find(const struct shm_view *v, shm_ref root, uint64_t h,
-	      const void *key, uint32_t klen, const struct shm_leaf **out);
+/* Lookups (hamt_find) are inline, in read.h: they are every read's path. */
 
 /*
  * Visitor for hamt_scan: called with the n >= 1 leaves that share one full

@@ -18,6 +18,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "atomic.h"
+
 #ifdef SHM_TEST_HASH
 /*
  * Test builds only (the shmcore_testhash library): a key that starts with
@@ -44,7 +46,13 @@ static inline int shm_test_hash(const unsigned char *k, size_t len,
 }
 #endif
 
-static inline uint64_t shm_hash(uint64_t seed, const void *key, size_t len)
+/*
+ * XXH3_64bits_withSeed(key, len, seed).  Keys of up to 16 bytes take the
+ * same short path XXH3 itself takes, inlined here (the library entry point
+ * is too big for the compiler to inline into a lookup).
+ */
+static inline __attribute__((always_inline)) uint64_t
+shm_hash(uint64_t seed, const void *key, size_t len)
 {
 #ifdef SHM_TEST_HASH
 	uint64_t h;
@@ -52,15 +60,18 @@ static inline uint64_t shm_hash(uint64_t seed, const void *key, size_t len)
 	if (shm_test_hash(key, len, &h))
 		return h;
 #endif
+	if (shm_likely(len <= 16))
+		return XXH3_len_0to16_64b((const xxh_u8 *)key, len, XXH3_kSecret,
+					  seed);
 	return XXH3_64bits_withSeed(key, len, seed);
 }
 
-/* The 5-bit slice of h that selects the child at depth (0..12). */
+/* The 6-bit slice of h that selects the child at depth (0..10). */
 static inline unsigned shm_chunk(uint64_t h, unsigned depth)
 {
-	if (depth < 12)
-		return (unsigned)(h >> (59 - 5 * depth)) & 31u;
-	return (unsigned)(h & 15u) << 1;
+	if (depth < 10)
+		return (unsigned)(h >> (58 - 6 * depth)) & 63u;
+	return (unsigned)(h & 15u) << 2;
 }
 
 #endif

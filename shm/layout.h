@@ -18,7 +18,10 @@
  *
  * Readers never trust anything here: every ref is checked against the region
  * size before it is followed (see read.h), every length against the block
- * that holds it, and every walk is bounded by SHM_HAMT_MAXDEPTH.
+ * that holds it, and every walk is bounded by SHM_HAMT_MAXDEPTH.  The last
+ * page of a region is never allocated (SHM_GUARD): a ref that passes one
+ * check against size - SHM_GUARD can have any fixed-size header read
+ * through it, so a lookup checks each node once.
  *
  * Change any structure in this file and bump SHM_LAYOUT_VERSION: readers
  * refuse a region whose layout version is not theirs.
@@ -29,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHM_LAYOUT_VERSION 1u
+#define SHM_LAYOUT_VERSION 2u
 
 /* "SHMREPD1" and "SHMREPC1" read as little-endian 64-bit words. */
 #define SHM_DATA_MAGIC 0x31445045524d4853ull
@@ -39,6 +42,7 @@
 #define SHM_UNIT_SHIFT 4
 #define SHM_PAGE 4096u /* allocator page; also the header size */
 #define SHM_LINE 64u /* cache line assumed for slot padding */
+#define SHM_GUARD SHM_PAGE /* bytes at the end of a region never allocated */
 
 #define SHM_MAX_REGION ((uint64_t)UINT32_MAX * SHM_UNIT)
 #define SHM_MIN_REGION (256u * 1024u)
@@ -153,34 +157,39 @@ _Static_assert(sizeof(struct shm_snap) == 64, "shm_snap layout");
 _Static_assert(offsetof(struct shm_snap, db) == 64, "shm_snap layout");
 
 /*
- * HAMT (CHAMP variant).  A node covers 5 bits of the 64-bit key hash per
- * level, most significant bits first, so that the order of a depth-first
- * walk is the numeric order of the hashes: that makes a SCAN cursor a plain
- * hash value.  Levels 0..11 take bits 63..4; level 12 takes the last 4 bits
- * (shifted left by one to keep the order); a node at level 13 is a
- * collision node: a list of leaves whose 64-bit hashes are all equal.
+ * HAMT.  A node covers 6 bits of the 64-bit key hash per level (64 children,
+ * 64-bit bitmaps), most significant bits first, so that the order of a
+ * depth-first walk is the numeric order of the hashes: that makes a SCAN
+ * cursor a plain hash value.  Levels 0..9 take bits 63..4; level 10 takes
+ * the last 4 bits (shifted left by two to keep the order); a node at level
+ * 11 is a collision node: a list of leaves whose 64-bit hashes are all equal.
  *
- * Entries: first popcount(datamap) leaf refs, then popcount(nodemap) child
- * refs, each group in bit order.  datamap & nodemap == 0.  A node other than
- * a root never holds a single leaf and nothing else (it is folded into its
- * parent), so the tree for a set of keys is unique.
+ * Entries: popcount(bitmap) refs in bit order; leafmap (a subset of bitmap)
+ * says which of them are leaves, the others being child nodes.  So a lookup
+ * step is one popcount and one load, whatever the entry's kind.  As in
+ * CHAMP, a node other than a root never holds a single leaf and nothing else
+ * (deletion folds it into its parent), so the tree for a set of keys is
+ * unique.  64 rather than 32 children: one level fewer for a million keys
+ * (docs/architecture.md, Decisions).
  *
  * birth is writer-only: the version of the batch that allocated the block.
  * A block born in the batch being built is not yet visible to any reader and
  * is mutated in place; an older one is copied (see hamt.c).
  */
-#define SHM_HAMT_BITS 5
+#define SHM_HAMT_BITS 6
+#define SHM_HAMT_FANOUT 64
 #define SHM_BIRTH_OFF 8 /* nodes, collision nodes and leaves alike */
-#define SHM_HAMT_MAXDEPTH 13 /* level of collision nodes */
+#define SHM_HAMT_MAXDEPTH 11 /* level of collision nodes */
 
 struct shm_node {
-	uint32_t datamap;
-	uint32_t nodemap;
+	uint64_t bitmap;
 	uint64_t birth;
+	uint64_t leafmap;
 	shm_ref ent[];
 };
-_Static_assert(sizeof(struct shm_node) == 16, "shm_node layout");
+_Static_assert(sizeof(struct shm_node) == 24, "shm_node layout");
 _Static_assert(offsetof(struct shm_node, birth) == SHM_BIRTH_OFF, "birth");
+_Static_assert(offsetof(struct shm_node, leafmap) == 16, "shm_node layout");
 
 struct shm_cnode {
 	uint32_t count; /* leaves, >= 2 */

@@ -761,6 +761,9 @@ static int data_create(struct shm_writer *w, const struct shm_writer_config *cfg
 	rc = map_file(w->dfd, cfg->size, PROT_READ | PROT_WRITE, (void **)&w->base);
 	if (rc)
 		return failf(err, errlen, rc, "map %s: %s", tmp, strerror(-rc));
+	/* Huge pages where the host allows them for tmpfs (shmem_enabled
+	 * "advise" or better): a lookup then costs no TLB walks.  Best effort. */
+	(void)madvise(w->base, cfg->size, MADV_HUGEPAGE);
 	w->size = cfg->size;
 	h = w->hdr = (struct shm_hdr *)w->base;
 	h->magic = SHM_DATA_MAGIC;
@@ -777,11 +780,10 @@ static int data_create(struct shm_writer *w, const struct shm_writer_config *cfg
 	h->arena_page = 1;
 	h->state = SHM_STATE_INIT;
 	h->writer_pid = (uint32_t)getpid();
-	w->view.base = w->base;
-	w->view.size = w->size;
-	w->view.seed = h->hash_seed;
-	w->view.ndb = h->ndb;
-	rc = alloc_init(&w->alloc, w->base, 1, (uint32_t)(cfg->size / SHM_PAGE));
+	shm_view_init(&w->view, w->base, w->size, h->hash_seed, h->ndb);
+	/* The last SHM_GUARD bytes are never allocated (layout.h). */
+	rc = alloc_init(&w->alloc, w->base, 1,
+			(uint32_t)((cfg->size - SHM_GUARD) / SHM_PAGE));
 	if (rc)
 		return failf(err, errlen, rc, "out of memory");
 	return 0;
@@ -861,12 +863,12 @@ static int old_open(struct shm_writer *w, const char *path, void **old_base,
 static int old_copy(struct shm_writer *w, const struct shm_hdr *oh,
 		    uint64_t old_size, char *err, size_t errlen)
 {
-	struct shm_view v = {
-		.base = (const uint8_t *)oh, .size = old_size,
-		.seed = oh->hash_seed, .ndb = oh->ndb,
-	};
-	const struct shm_snap *s = shm_snap_at(&v, shm_load_acquire(&oh->current));
+	struct shm_view v;
+	const struct shm_snap *s;
 	struct copy_ctx c = { .w = w, .now = region_now_ms() };
+
+	shm_view_init(&v, oh, old_size, oh->hash_seed, oh->ndb);
+	s = shm_snap_at(&v, shm_load_acquire(&oh->current));
 
 	if (!s)
 		return 0;

@@ -1790,16 +1790,16 @@ static void test_corrupt_trie(void)
 	saved_root = wrec(w)->db[0].root;
 	{
 		struct shm_node *last =
-		    (struct shm_node *)(w->base + w->size - 16);
+		    (struct shm_node *)(w->base + w->size - 32);
 
 		CU_ASSERT_FATAL((uint64_t)w->alloc.top * SHM_PAGE <
-				w->size - 16);
-		last->datamap = 0;
-		last->nodemap = 0xffffffffu;
+				w->size - 32);
+		last->bitmap = ~0ull;
+		last->leafmap = 0;
 	}
 	{
 		const shm_ref bad[] = {0xffffffffu, (shm_ref)(w->size >> 4),
-				       (shm_ref)(w->size >> 4) - 1, 1};
+				       (shm_ref)((w->size - 32) >> 4), 1};
 
 		for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
 			uint64_t n;
@@ -1819,8 +1819,13 @@ static void test_corrupt_trie(void)
 	/* One child ref of the root out of range: the keys below it read as
 	 * corrupt, all others still read. */
 	root = shm_wr_ptr(w, saved_root);
-	CU_ASSERT_FATAL(root->nodemap != 0);
-	ci = (unsigned)__builtin_popcount(root->datamap);
+	CU_ASSERT_FATAL((root->bitmap & ~root->leafmap) != 0);
+	{
+		uint64_t nodes = root->bitmap & ~root->leafmap;
+		uint64_t low = nodes & (0 - nodes); /* lowest child node */
+
+		ci = (unsigned)__builtin_popcountll(root->bitmap & (low - 1));
+	}
 	saved_ent = root->ent[ci];
 	root->ent[ci] = 0xfffffff0u;
 	read_all(h, N, &ok, &corrupt, &other);
@@ -1835,18 +1840,28 @@ static void test_corrupt_trie(void)
 	CU_ASSERT(ok > 0);
 	CU_ASSERT(ok + corrupt + other == N);
 	CU_ASSERT(scan_rc(h, 0) == SHMREP_ECORRUPT);
-	/* Overlapping bitmaps. */
+	/* A child node flagged as a leaf: the keys below it cannot be
+	 * found, the others still can. */
 	root->ent[ci] = saved_ent;
 	{
-		uint32_t dm = root->datamap;
+		uint64_t lm = root->leafmap, nodes = root->bitmap & ~lm;
 
-		root->datamap =
-		    root->nodemap & (0u - root->nodemap); /* lowest */
+		root->leafmap = lm | (nodes & (0 - nodes));
 		read_all(h, N, &ok, &corrupt, &other);
-		CU_ASSERT(corrupt > 0);
+		CU_ASSERT(ok > 0 && ok < N);
 		CU_ASSERT(ok + corrupt + other == N);
+		root->leafmap = lm;
+	}
+	/* A leaf flag for a child that does not exist: a scan notices (a
+	 * lookup never consults it). */
+	{
+		struct shm_node *child = shm_wr_ptr(w, root->ent[ci]);
+		uint64_t lm = child->leafmap, free_bits = ~child->bitmap;
+
+		CU_ASSERT_FATAL(free_bits != 0);
+		child->leafmap = lm | (free_bits & (0 - free_bits));
 		CU_ASSERT(scan_rc(h, 0) == SHMREP_ECORRUPT);
-		root->datamap = dm;
+		child->leafmap = lm;
 	}
 	read_all(h, N, &ok, &corrupt, &other);
 	CU_ASSERT(ok == N);
@@ -1861,9 +1876,12 @@ static void test_corrupt_trie(void)
 		CU_ASSERT_FATAL(keys_find(w, 0, "k7", 2, &cl) == 0);
 		l = (struct shm_leaf *)cl;
 		save = *l;
+		/* A key length that is not the key's: a lookup reads
+		 * nothing more of that leaf (it is not the key); a scan,
+		 * which reads every key, finds it out of bounds. */
 		l->klen = 0xfffffff0u;
 		CU_ASSERT(getstr(h, 0, "k7", buf, sizeof(buf), &len) ==
-			  SHMREP_ECORRUPT);
+			  SHMREP_ENOENT);
 		CU_ASSERT(scan_rc(h, 0) == SHMREP_ECORRUPT);
 		*l = save;
 		l->vlen = 0xffffffffu;
@@ -2000,11 +2018,9 @@ static void hand_leaf(struct shm_writer *w, shm_ref r, const char *key,
 }
 
 /*
- * A node whose 31 children are the node itself and which, read as the
- * collision node it would be at the last level, holds two well-formed,
- * expired leaves: itself (read as a leaf: expire_ms = datamap | nodemap <<
- * 32, negative; klen = ent[0]; type and enc = the low bytes of ent[1] = R,
- * 1 and 1; vlen = ent[2] = R) and a real one.
+ * A node whose 63 children are the node itself, the 64th a real, expired
+ * leaf: every walk down it loops until the depth bound, where the node is
+ * read as a collision node.
  */
 static void test_corrupt_scan_cycle(void)
 {
@@ -2019,12 +2035,11 @@ static void test_corrupt_scan_cycle(void)
 	/* Build it in pages the allocator never handed out. */
 	CU_ASSERT_FATAL((uint64_t)w->alloc.top * SHM_PAGE < ((uint64_t)R << 4));
 	nd = shm_wr_ptr(w, R);
-	nd->datamap = 0x2;
-	nd->nodemap = ~0x2u;
+	nd->bitmap = ~0ull;
+	nd->leafmap = 0x2;
 	nd->birth = 0;
-	nd->ent[0] = RL;
-	for (int i = 1; i < 32; i++)
-		nd->ent[i] = R;
+	for (int i = 0; i < 64; i++)
+		nd->ent[i] = i == 1 ? RL : R;
 	hand_leaf(w, RL, "abc", 1);
 	run_bounded(w, name, R, "a self-referencing node");
 	shm_writer_close(w);
@@ -2032,41 +2047,41 @@ static void test_corrupt_scan_cycle(void)
 }
 
 /*
- * No cycle at all: thirteen full nodes, each with all its children the
- * next one, down to a collision node of two expired leaves.  Fourteen
- * blocks, 16 * 32^12 paths.
+ * No cycle at all: eleven full nodes, each with all its children the next
+ * one, down to a collision node of two expired leaves.  Twelve blocks,
+ * 16 * 64^10 paths.
  */
 static void test_corrupt_scan_dag(void)
 {
 	const char *name = tu_name("dag");
 	struct shm_writer *w = tu_writer(name, 4 * MB);
-	const shm_ref B = 0x10000, C = B + 13 * 0x10;
+	const shm_ref B = 0x10000, C = B + 11 * 0x20;
 	struct shm_cnode *cn;
 
 	CU_ASSERT_FATAL(w != NULL);
 	SETUP(tu_set(w, 0, "k1", "v", 0));
 	CU_ASSERT_FATAL(shm_wr_publish(w) == 1);
 	CU_ASSERT_FATAL((uint64_t)w->alloc.top * SHM_PAGE < ((uint64_t)B << 4));
-	for (unsigned d = 0; d < 13; d++) {
-		struct shm_node *nd = shm_wr_ptr(w, B + d * 0x10);
-		/* Level 12 uses even bits only (4 hash bits shifted by one). */
-		uint32_t map = d < 12 ? 0xffffffffu : 0x55555555u;
-		shm_ref next = d < 12 ? B + (d + 1) * 0x10 : C;
+	for (unsigned d = 0; d < 11; d++) {
+		struct shm_node *nd = shm_wr_ptr(w, B + d * 0x20);
+		/* Level 10 uses every fourth bit (4 hash bits shifted by 2). */
+		uint64_t map = d < 10 ? ~0ull : 0x1111111111111111ull;
+		shm_ref next = d < 10 ? B + (d + 1) * 0x20 : C;
 
-		nd->datamap = 0;
-		nd->nodemap = map;
+		nd->bitmap = map;
+		nd->leafmap = 0;
 		nd->birth = 0;
-		for (int i = 0; i < __builtin_popcount(map); i++)
+		for (int i = 0; i < __builtin_popcountll(map); i++)
 			nd->ent[i] = next;
 	}
 	cn = shm_wr_ptr(w, C);
 	cn->count = 2;
 	cn->pad = 0;
 	cn->birth = 0;
-	cn->ent[0] = B + 0x100;
-	cn->ent[1] = B + 0x110;
-	hand_leaf(w, B + 0x100, "abc", 1);
-	hand_leaf(w, B + 0x110, "abd", 1);
+	cn->ent[0] = B + 0x200;
+	cn->ent[1] = B + 0x210;
+	hand_leaf(w, B + 0x200, "abc", 1);
+	hand_leaf(w, B + 0x210, "abd", 1);
 	run_bounded(w, name, B, "a trie whose nodes share one child");
 	shm_writer_close(w);
 	tu_unlink_region(name);
@@ -2081,7 +2096,7 @@ static void test_scan_collision_erange(void)
 {
 	const char *name = tu_name("coll");
 	struct shm_writer *w = tu_writer(name, 4 * MB);
-	const shm_ref B = 0x14000, C = B + 13 * 0x10, L = B + 0x100;
+	const shm_ref B = 0x14000, C = B + 11 * 0x20, L = B + 0x200;
 	const char *ck[3] = {"coll:a", "coll:b", "coll:c"};
 	shmrep *h;
 	shmrep_snapshot *s;
@@ -2098,13 +2113,13 @@ static void test_scan_collision_erange(void)
 	CU_ASSERT_FATAL((uint64_t)w->alloc.top * SHM_PAGE < ((uint64_t)B << 4));
 	hsh = shm_hash(w->view.seed, ck[0], strlen(ck[0]));
 	/* One path of single-child nodes along the hash of "coll:a". */
-	for (unsigned d = 0; d < 13; d++) {
-		struct shm_node *nd = shm_wr_ptr(w, B + d * 0x10);
+	for (unsigned d = 0; d < 11; d++) {
+		struct shm_node *nd = shm_wr_ptr(w, B + d * 0x20);
 
-		nd->datamap = 0;
-		nd->nodemap = 1u << shm_chunk(hsh, d);
+		nd->bitmap = 1ull << shm_chunk(hsh, d);
+		nd->leafmap = 0;
 		nd->birth = 0;
-		nd->ent[0] = d < 12 ? B + (d + 1) * 0x10 : C;
+		nd->ent[0] = d < 10 ? B + (d + 1) * 0x20 : C;
 	}
 	cn = shm_wr_ptr(w, C);
 	cn->count = 3;
