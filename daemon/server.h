@@ -153,56 +153,12 @@ bool arg_is(const struct client *c, int i, const char *s);
  * "value is not an integer or out of range") and return false. */
 bool arg_ll(struct client *c, int i, long long *v, const char *msg);
 
-/* Command procs, by file. */
-int cmd_ping(struct client *c);
-int cmd_echo(struct client *c);
-int cmd_select(struct client *c);
-int cmd_auth(struct client *c);
-int cmd_quit(struct client *c);
-int cmd_info(struct client *c);
+/* COMMAND (commands.c). */
 int cmd_command(struct client *c);
-int cmd_dbsize(struct client *c);
-int cmd_flushdb(struct client *c);
-int cmd_flushall(struct client *c);
-int cmd_time(struct client *c);
-int cmd_client(struct client *c);
-int cmd_hello(struct client *c);
 
-int cmd_get(struct client *c);
-int cmd_set(struct client *c);
-int cmd_setnx(struct client *c);
-int cmd_setex(struct client *c);
-int cmd_psetex(struct client *c);
-int cmd_mget(struct client *c);
-int cmd_mset(struct client *c);
-int cmd_msetnx(struct client *c);
-int cmd_incr(struct client *c);
-int cmd_incrby(struct client *c);
-int cmd_decr(struct client *c);
-int cmd_decrby(struct client *c);
-int cmd_incrbyfloat(struct client *c);
-int cmd_append(struct client *c);
-int cmd_strlen(struct client *c);
-int cmd_getrange(struct client *c);
-int cmd_setrange(struct client *c);
-int cmd_getdel(struct client *c);
-int cmd_getex(struct client *c);
-int cmd_getset(struct client *c);
-
-int cmd_del(struct client *c);
-int cmd_unlink(struct client *c);
-int cmd_exists(struct client *c);
-int cmd_expire(struct client *c);
-int cmd_pexpire(struct client *c);
-int cmd_expireat(struct client *c);
-int cmd_pexpireat(struct client *c);
-int cmd_ttl(struct client *c);
-int cmd_pttl(struct client *c);
-int cmd_persist(struct client *c);
-int cmd_type(struct client *c);
-int cmd_rename(struct client *c);
-int cmd_renamenx(struct client *c);
-int cmd_keys(struct client *c);
-int cmd_scan(struct client *c);
+/* The command tables of the t_*.c files, each ended by a NULL name. */
+extern const struct command cmds_server[];
+extern const struct command cmds_string[];
+extern const struct command cmds_keys[];
 
 #endif

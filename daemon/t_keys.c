@@ -39,17 +39,17 @@ static int del_generic(struct client *c)
 	return 0;
 }
 
-int cmd_del(struct client *c)
+static int cmd_del(struct client *c)
 {
 	return del_generic(c);
 }
 
-int cmd_unlink(struct client *c)
+static int cmd_unlink(struct client *c)
 {
 	return del_generic(c);
 }
 
-int cmd_exists(struct client *c)
+static int cmd_exists(struct client *c)
 {
 	long long n = 0;
 
@@ -141,22 +141,22 @@ bad_time:
 	return 0;
 }
 
-int cmd_expire(struct client *c)
+static int cmd_expire(struct client *c)
 {
 	return expire_generic(c, server_now_ms(), UNIT_SECONDS);
 }
 
-int cmd_pexpire(struct client *c)
+static int cmd_pexpire(struct client *c)
 {
 	return expire_generic(c, server_now_ms(), UNIT_MS);
 }
 
-int cmd_expireat(struct client *c)
+static int cmd_expireat(struct client *c)
 {
 	return expire_generic(c, 0, UNIT_SECONDS);
 }
 
-int cmd_pexpireat(struct client *c)
+static int cmd_pexpireat(struct client *c)
 {
 	return expire_generic(c, 0, UNIT_MS);
 }
@@ -181,17 +181,17 @@ static int ttl_generic(struct client *c, bool ms)
 	return 0;
 }
 
-int cmd_ttl(struct client *c)
+static int cmd_ttl(struct client *c)
 {
 	return ttl_generic(c, false);
 }
 
-int cmd_pttl(struct client *c)
+static int cmd_pttl(struct client *c)
 {
 	return ttl_generic(c, true);
 }
 
-int cmd_persist(struct client *c)
+static int cmd_persist(struct client *c)
 {
 	int err = 0;
 	const struct shm_leaf *l = db_find(c, c->db, &c->argv[1], &err);
@@ -227,7 +227,7 @@ static const char *type_name(int type)
 	}
 }
 
-int cmd_type(struct client *c)
+static int cmd_type(struct client *c)
 {
 	const struct shm_leaf *l = db_find(c, c->db, &c->argv[1], NULL);
 
@@ -284,12 +284,12 @@ static int rename_generic(struct client *c, bool nx)
 	return 0;
 }
 
-int cmd_rename(struct client *c)
+static int cmd_rename(struct client *c)
 {
 	return rename_generic(c, false);
 }
 
-int cmd_renamenx(struct client *c)
+static int cmd_renamenx(struct client *c)
 {
 	return rename_generic(c, true);
 }
@@ -324,7 +324,7 @@ static int add_key(void *arg, const struct shm_leaf *const *ls, unsigned n)
 	return HAMT_NEXT;
 }
 
-int cmd_keys(struct client *c)
+static int cmd_keys(struct client *c)
 {
 	struct key_walk k = {
 		.out = &c->out, .pat = c->argv[1].p, .plen = c->argv[1].len,
@@ -339,7 +339,7 @@ int cmd_keys(struct client *c)
 	return 0;
 }
 
-int cmd_scan(struct client *c)
+static int cmd_scan(struct client *c)
 {
 	struct resp_out keys = { 0 };
 	struct key_walk k = { .out = &keys, .all = true, .now = server_now_ms() };
@@ -405,3 +405,38 @@ int cmd_scan(struct client *c)
 	resp_out_free(&keys);
 	return 0;
 }
+
+#define W CMD_WRITE
+#define R CMD_READONLY
+#define F CMD_FAST
+
+const struct command cmds_keys[] = {
+	{ "del", cmd_del, -2, W, 1, -1, 1, "write", "@keyspace @write @slow" },
+	{ "unlink", cmd_unlink, -2, W | F, 1, -1, 1, "write fast",
+	  "@keyspace @write @fast" },
+	{ "exists", cmd_exists, -2, R | F, 1, -1, 1, "readonly fast",
+	  "@keyspace @read @fast" },
+	{ "expire", cmd_expire, -3, W | F, 1, 1, 1, "write fast",
+	  "@keyspace @write @fast" },
+	{ "pexpire", cmd_pexpire, -3, W | F, 1, 1, 1, "write fast",
+	  "@keyspace @write @fast" },
+	{ "expireat", cmd_expireat, -3, W | F, 1, 1, 1, "write fast",
+	  "@keyspace @write @fast" },
+	{ "pexpireat", cmd_pexpireat, -3, W | F, 1, 1, 1, "write fast",
+	  "@keyspace @write @fast" },
+	{ "ttl", cmd_ttl, 2, R | F, 1, 1, 1, "readonly fast",
+	  "@keyspace @read @fast" },
+	{ "pttl", cmd_pttl, 2, R | F, 1, 1, 1, "readonly fast",
+	  "@keyspace @read @fast" },
+	{ "persist", cmd_persist, 2, W | F, 1, 1, 1, "write fast",
+	  "@keyspace @write @fast" },
+	{ "type", cmd_type, 2, R | F, 1, 1, 1, "readonly fast",
+	  "@keyspace @read @fast" },
+	{ "rename", cmd_rename, 3, W, 1, 2, 1, "write", "@keyspace @write @slow" },
+	{ "renamenx", cmd_renamenx, 3, W | F, 1, 2, 1, "write fast",
+	  "@keyspace @write @fast" },
+	{ "keys", cmd_keys, 2, R, 0, 0, 0, "readonly",
+	  "@keyspace @read @slow @dangerous" },
+	{ "scan", cmd_scan, -2, R, 0, 0, 0, "readonly", "@keyspace @read @slow" },
+	{ NULL },
+};

@@ -27,7 +27,7 @@ bool arg_ll(struct client *c, int i, long long *v, const char *msg)
 	return false;
 }
 
-int cmd_ping(struct client *c)
+static int cmd_ping(struct client *c)
 {
 	if (c->argc > 2)
 		reply_wrong_args(c);
@@ -38,13 +38,13 @@ int cmd_ping(struct client *c)
 	return 0;
 }
 
-int cmd_echo(struct client *c)
+static int cmd_echo(struct client *c)
 {
 	resp_add_bulk(&c->out, c->argv[1].p, c->argv[1].len);
 	return 0;
 }
 
-int cmd_select(struct client *c)
+static int cmd_select(struct client *c)
 {
 	long long db;
 
@@ -92,7 +92,7 @@ static bool try_auth(struct client *c, int userarg, int passarg)
 	return secret_eq(c->argv[passarg].p, c->argv[passarg].len, pass);
 }
 
-int cmd_auth(struct client *c)
+static int cmd_auth(struct client *c)
 {
 	if (c->argc > 3) {
 		reply_syntax(c);
@@ -113,7 +113,7 @@ int cmd_auth(struct client *c)
 	return 0;
 }
 
-int cmd_hello(struct client *c)
+static int cmd_hello(struct client *c)
 {
 	long long ver = 2;
 	int i = 1;
@@ -172,7 +172,7 @@ int cmd_hello(struct client *c)
 	return 0;
 }
 
-int cmd_quit(struct client *c)
+static int cmd_quit(struct client *c)
 {
 	reply_ok(c);
 	c->close_after_reply = true;
@@ -193,7 +193,7 @@ static void client_line(struct client *c, char *buf, size_t cap,
 		 x == c ? "client|list" : (x->cmd ? x->cmd->name : "NULL"));
 }
 
-int cmd_client(struct client *c)
+static int cmd_client(struct client *c)
 {
 	if (arg_is(c, 1, "id") && c->argc == 2) {
 		resp_add_int(&c->out, (long long)c->id);
@@ -240,7 +240,7 @@ int cmd_client(struct client *c)
 	return 0;
 }
 
-int cmd_time(struct client *c)
+static int cmd_time(struct client *c)
 {
 	struct timespec ts;
 
@@ -251,7 +251,7 @@ int cmd_time(struct client *c)
 	return 0;
 }
 
-int cmd_dbsize(struct client *c)
+static int cmd_dbsize(struct client *c)
 {
 	resp_add_int(&c->out, (long long)db_size(c->db));
 	return 0;
@@ -269,7 +269,7 @@ static bool flush_args(struct client *c)
 	return true;
 }
 
-int cmd_flushdb(struct client *c)
+static int cmd_flushdb(struct client *c)
 {
 	if (!flush_args(c))
 		return 0;
@@ -278,7 +278,7 @@ int cmd_flushdb(struct client *c)
 	return 0;
 }
 
-int cmd_flushall(struct client *c)
+static int cmd_flushall(struct client *c)
 {
 	if (!flush_args(c))
 		return 0;
@@ -442,7 +442,7 @@ static size_t info_text(struct client *c, char *buf, size_t cap)
 	return n;
 }
 
-int cmd_info(struct client *c)
+static int cmd_info(struct client *c)
 {
 	size_t cap = 8192, n;
 	char *buf = malloc(cap);
@@ -461,3 +461,35 @@ int cmd_info(struct client *c)
 	free(buf);
 	return 0;
 }
+
+#define W CMD_WRITE
+#define R CMD_READONLY
+#define F CMD_FAST
+
+const struct command cmds_server[] = {
+	{ "ping", cmd_ping, -1, F, 0, 0, 0, "fast", "@fast @connection" },
+	{ "echo", cmd_echo, 2, F, 0, 0, 0, "fast", "@fast @connection" },
+	{ "select", cmd_select, 2, F | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	  "loading stale fast", "@fast @connection" },
+	{ "auth", cmd_auth, -2, F | CMD_NOAUTH | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	  "noscript loading stale fast no_auth allow_busy", "@fast @connection" },
+	{ "hello", cmd_hello, -1, F | CMD_NOAUTH | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	  "noscript loading stale fast no_auth allow_busy", "@fast @connection" },
+	{ "quit", cmd_quit, -1, F | CMD_NOAUTH | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	  "allow_busy noscript loading stale fast no_auth", "@fast @connection" },
+	{ "client", cmd_client, -2, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	  "noscript loading stale", "@slow @connection" },
+	{ "info", cmd_info, -1, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	  "loading stale", "@slow @dangerous" },
+	{ "command", cmd_command, -1, CMD_LOADING | CMD_STALE, 0, 0, 0,
+	  "loading stale", "@slow @connection" },
+	{ "time", cmd_time, 1, F | CMD_LOADING | CMD_STALE, 0, 0, 0,
+	  "loading stale fast", "@fast" },
+	{ "dbsize", cmd_dbsize, 1, R | F, 0, 0, 0, "readonly fast",
+	  "@keyspace @read @fast" },
+	{ "flushdb", cmd_flushdb, -1, W, 0, 0, 0, "write",
+	  "@keyspace @write @slow @dangerous" },
+	{ "flushall", cmd_flushall, -1, W, 0, 0, 0, "write",
+	  "@keyspace @write @slow @dangerous" },
+	{ NULL },
+};

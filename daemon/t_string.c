@@ -192,7 +192,7 @@ static int set_generic(struct client *c, unsigned flags, int key, int val,
 	return 0;
 }
 
-int cmd_set(struct client *c)
+static int cmd_set(struct client *c)
 {
 	unsigned flags = 0;
 	int unit = UNIT_SECONDS, expire_arg = 0;
@@ -202,22 +202,22 @@ int cmd_set(struct client *c)
 	return set_generic(c, flags, 1, 2, expire_arg, unit, false);
 }
 
-int cmd_setnx(struct client *c)
+static int cmd_setnx(struct client *c)
 {
 	return set_generic(c, OBJ_NX, 1, 2, 0, UNIT_SECONDS, true);
 }
 
-int cmd_setex(struct client *c)
+static int cmd_setex(struct client *c)
 {
 	return set_generic(c, OBJ_EX, 1, 3, 2, UNIT_SECONDS, false);
 }
 
-int cmd_psetex(struct client *c)
+static int cmd_psetex(struct client *c)
 {
 	return set_generic(c, OBJ_PX, 1, 3, 2, UNIT_MS, false);
 }
 
-int cmd_get(struct client *c)
+static int cmd_get(struct client *c)
 {
 	const struct shm_leaf *l;
 
@@ -225,7 +225,7 @@ int cmd_get(struct client *c)
 	return 0;
 }
 
-int cmd_getdel(struct client *c)
+static int cmd_getdel(struct client *c)
 {
 	const struct shm_leaf *l;
 	int err = 0;
@@ -235,7 +235,7 @@ int cmd_getdel(struct client *c)
 	return l ? db_delete(c->db, c->argv[1].p, c->argv[1].len) : 0;
 }
 
-int cmd_getset(struct client *c)
+static int cmd_getset(struct client *c)
 {
 	const struct shm_leaf *l;
 	int err = 0;
@@ -246,7 +246,7 @@ int cmd_getset(struct client *c)
 			     c->argv[2].len, 0);
 }
 
-int cmd_getex(struct client *c)
+static int cmd_getex(struct client *c)
 {
 	const struct shm_leaf *l;
 	unsigned flags = 0;
@@ -276,7 +276,7 @@ int cmd_getex(struct client *c)
 	return 0;
 }
 
-int cmd_mget(struct client *c)
+static int cmd_mget(struct client *c)
 {
 	resp_add_array(&c->out, c->argc - 1);
 	for (int i = 1; i < c->argc; i++) {
@@ -323,12 +323,12 @@ static int mset_generic(struct client *c, bool nx)
 	return 0;
 }
 
-int cmd_mset(struct client *c)
+static int cmd_mset(struct client *c)
 {
 	return mset_generic(c, false);
 }
 
-int cmd_msetnx(struct client *c)
+static int cmd_msetnx(struct client *c)
 {
 	return mset_generic(c, true);
 }
@@ -370,17 +370,17 @@ static int incr_decr(struct client *c, long long incr)
 	return 0;
 }
 
-int cmd_incr(struct client *c)
+static int cmd_incr(struct client *c)
 {
 	return incr_decr(c, 1);
 }
 
-int cmd_decr(struct client *c)
+static int cmd_decr(struct client *c)
 {
 	return incr_decr(c, -1);
 }
 
-int cmd_incrby(struct client *c)
+static int cmd_incrby(struct client *c)
 {
 	long long incr;
 
@@ -389,7 +389,7 @@ int cmd_incrby(struct client *c)
 	return incr_decr(c, incr);
 }
 
-int cmd_decrby(struct client *c)
+static int cmd_decrby(struct client *c)
 {
 	long long incr;
 
@@ -402,7 +402,7 @@ int cmd_decrby(struct client *c)
 	return incr_decr(c, -incr);
 }
 
-int cmd_incrbyfloat(struct client *c)
+static int cmd_incrbyfloat(struct client *c)
 {
 	const struct shm_leaf *l;
 	long double value = 0, incr;
@@ -444,7 +444,7 @@ static bool length_ok(struct client *c, uint64_t size, uint64_t append)
 	return true;
 }
 
-int cmd_append(struct client *c)
+static int cmd_append(struct client *c)
 {
 	const struct shm_leaf *l;
 	const struct resp_arg *a = &c->argv[2];
@@ -474,7 +474,7 @@ int cmd_append(struct client *c)
 	return 0;
 }
 
-int cmd_strlen(struct client *c)
+static int cmd_strlen(struct client *c)
 {
 	const struct shm_leaf *l;
 	int rc = string_lookup(c, 1, &l, NULL);
@@ -484,7 +484,7 @@ int cmd_strlen(struct client *c)
 	return 0;
 }
 
-int cmd_getrange(struct client *c)
+static int cmd_getrange(struct client *c)
 {
 	const struct shm_leaf *l;
 	long long start, end, len;
@@ -521,7 +521,7 @@ int cmd_getrange(struct client *c)
 	return 0;
 }
 
-int cmd_setrange(struct client *c)
+static int cmd_setrange(struct client *c)
 {
 	const struct shm_leaf *l;
 	const struct resp_arg *v = &c->argv[3];
@@ -565,3 +565,46 @@ int cmd_setrange(struct client *c)
 	resp_add_int(&c->out, (long long)nlen);
 	return 0;
 }
+
+#define W CMD_WRITE
+#define R CMD_READONLY
+#define F CMD_FAST
+
+const struct command cmds_string[] = {
+	{ "get", cmd_get, 2, R | F, 1, 1, 1, "readonly fast", "@read @string @fast" },
+	{ "set", cmd_set, -3, W, 1, 1, 1, "write denyoom", "@write @string @slow" },
+	{ "setnx", cmd_setnx, 3, W | F, 1, 1, 1, "write denyoom fast",
+	  "@write @string @fast" },
+	{ "setex", cmd_setex, 4, W, 1, 1, 1, "write denyoom", "@write @string @slow" },
+	{ "psetex", cmd_psetex, 4, W, 1, 1, 1, "write denyoom",
+	  "@write @string @slow" },
+	{ "mget", cmd_mget, -2, R | F, 1, -1, 1, "readonly fast",
+	  "@read @string @fast" },
+	{ "mset", cmd_mset, -3, W, 1, -1, 2, "write denyoom", "@write @string @slow" },
+	{ "msetnx", cmd_msetnx, -3, W, 1, -1, 2, "write denyoom",
+	  "@write @string @slow" },
+	{ "incr", cmd_incr, 2, W | F, 1, 1, 1, "write denyoom fast",
+	  "@write @string @fast" },
+	{ "incrby", cmd_incrby, 3, W | F, 1, 1, 1, "write denyoom fast",
+	  "@write @string @fast" },
+	{ "decr", cmd_decr, 2, W | F, 1, 1, 1, "write denyoom fast",
+	  "@write @string @fast" },
+	{ "decrby", cmd_decrby, 3, W | F, 1, 1, 1, "write denyoom fast",
+	  "@write @string @fast" },
+	{ "incrbyfloat", cmd_incrbyfloat, 3, W | F, 1, 1, 1, "write denyoom fast",
+	  "@write @string @fast" },
+	{ "append", cmd_append, 3, W | F, 1, 1, 1, "write denyoom fast",
+	  "@write @string @fast" },
+	{ "strlen", cmd_strlen, 2, R | F, 1, 1, 1, "readonly fast",
+	  "@read @string @fast" },
+	{ "getrange", cmd_getrange, 4, R, 1, 1, 1, "readonly", "@read @string @slow" },
+	{ "setrange", cmd_setrange, 4, W, 1, 1, 1, "write denyoom",
+	  "@write @string @slow" },
+	{ "getdel", cmd_getdel, 2, W | F, 1, 1, 1, "write fast",
+	  "@write @string @fast" },
+	{ "getex", cmd_getex, -2, W | F, 1, 1, 1, "write fast",
+	  "@write @string @fast" },
+	{ "getset", cmd_getset, 3, W | F, 1, 1, 1, "write denyoom fast",
+	  "@write @string @fast" },
+	{ NULL },
+};
