@@ -12,6 +12,7 @@
 #include "strmatch.h"
 #include "hamt.h"
 #include "internal.h"
+#include "iter.h"
 
 /* memcpy, with values of up to 16 bytes copied inline (no call). */
 static inline void small_copy(void *dst, const void *src, size_t n)
@@ -100,7 +101,7 @@ static int get_type(struct shmrep_snapshot *s, int db, const void *key,
 	if (rc)
 		return rc;
 	if (shm_unlikely(l->type == 0 || l->type > SHM_T_MAX ||
-			 l->enc != SHM_E_INLINE))
+			 l->enc == 0 || l->enc > SHM_E_MAX))
 		return SHMREP_ECORRUPT;
 	*type = l->type;
 	return 0;
@@ -425,4 +426,9 @@ SHMREP_EXPORT int shmrep_snapshot_scan(shmrep_snapshot *s, int db,
 		       scan_visit, &a);
 	*n = a.n;
 	return rc ? rc : a.rc;
+}
+
+SHMREP_EXPORT int shmrep_iter_next(shmrep_iter *it, shmrep_entry *out)
+{
+	return iter_next(it, out);
 }

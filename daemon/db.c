@@ -58,6 +58,19 @@ const struct shm_leaf *db_find(struct client *c, unsigned db,
 	return l;
 }
 
+int db_coll(struct client *c, unsigned db, const struct resp_arg *key,
+	    uint8_t type, const struct shm_leaf **l, int *err)
+{
+	*l = db_find(c, db, key, err);
+	if (!*l)
+		return 0;
+	if ((*l)->type != type) {
+		reply_wrongtype(c);
+		return -1;
+	}
+	return 1;
+}
+
 shm_ref db_new_string(const void *key, size_t klen, size_t vlen,
 		      int64_t expire_ms, uint8_t **val)
 {

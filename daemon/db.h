@@ -25,6 +25,14 @@ struct resp_arg;
 const struct shm_leaf *db_find(struct client *c, unsigned db,
 			       const struct resp_arg *key, int *err);
 
+/*
+ * The value at key for a command on a collection of type: 1 and *l if the
+ * key holds that type, 0 if it does not exist (expired included), -1 if it
+ * holds another type (WRONGTYPE has been replied).  *err as db_find's.
+ */
+int db_coll(struct client *c, unsigned db, const struct resp_arg *key,
+	    uint8_t type, const struct shm_leaf **l, int *err);
+
 /* Same without the lazy deletion and the hit/miss counting. */
 const struct shm_leaf *db_peek(unsigned db, const void *key, size_t klen);
 

@@ -42,14 +42,7 @@ enum { CMD_IS_SET, CMD_IS_GET };
 static int string_lookup(struct client *c, int arg, const struct shm_leaf **l,
 			 int *err)
 {
-	*l = db_find(c, c->db, &c->argv[arg], err);
-	if (!*l)
-		return 0;
-	if ((*l)->type != SHM_T_STRING) {
-		reply_wrongtype(c);
-		return -1;
-	}
-	return 1;
+	return db_coll(c, c->db, &c->argv[arg], SHM_T_STRING, l, err);
 }
 
 static void reply_expire_time(struct client *c)

@@ -278,6 +278,127 @@ SHMREP_EXPORT int shmrep_snapshot_scan(shmrep_snapshot *s, int db,
 				       shmrep_view *keys, size_t cap,
 				       size_t *n);
 
+/* ------------------------------------------------------------------------
+ * Collections: hashes, sets, sorted sets and lists.
+ *
+ * Every call below reads through a snapshot and hands back views that stay
+ * valid until shmrep_snapshot_end(s).  A key of another type gives
+ * SHMREP_EWRONGTYPE (Redis's WRONGTYPE), a missing or expired key
+ * SHMREP_ENOENT unless said otherwise.  Iterations need no allocation: the
+ * caller owns a shmrep_iter (on its stack is fine), which is valid while
+ * its snapshot is and holds no resources (nothing to free).
+ */
+
+/* One element handed out by an iterator. */
+typedef struct shmrep_entry {
+	shmrep_view key; /* hash field, set member, zset member, list element */
+	shmrep_view value; /* hash value; empty otherwise */
+	double score; /* sorted sets; 0 otherwise */
+} shmrep_entry;
+
+typedef struct shmrep_iter {
+	uint64_t opaque[48];
+} shmrep_iter;
+
+/* Next element: 1 and *out, 0 at the end, or a negative error. */
+SHMREP_EXPORT int shmrep_iter_next(shmrep_iter *it, shmrep_entry *out);
+
+/* Hashes (HGET, HLEN, HEXISTS, HMGET, HGETALL/HSCAN). */
+SHMREP_EXPORT int shmrep_snapshot_hget(shmrep_snapshot *s, int db,
+				       const void *key, size_t klen,
+				       const void *field, size_t flen,
+				       shmrep_view *out);
+/* HMGET: for each of the n fields, out[i] is its value, or {NULL, 0} when
+ * the field is missing.  SHMREP_ENOENT (and every out[i] {NULL, 0}) if the
+ * key is missing. */
+SHMREP_EXPORT int shmrep_snapshot_hmget(shmrep_snapshot *s, int db,
+					const void *key, size_t klen,
+					const shmrep_view *fields, size_t n,
+					shmrep_view *out);
+SHMREP_EXPORT int shmrep_snapshot_hlen(shmrep_snapshot *s, int db,
+				       const void *key, size_t klen,
+				       uint64_t *n);
+/* Every field and value (HGETALL), in an unspecified order. */
+SHMREP_EXPORT int shmrep_snapshot_hiter(shmrep_snapshot *s, int db,
+					const void *key, size_t klen,
+					shmrep_iter *it);
+
+/* Sets (SISMEMBER, SMISMEMBER, SCARD, SMEMBERS/SSCAN).  sismember returns
+ * 1 or 0 (or a negative error); a missing key is an empty set (0). */
+SHMREP_EXPORT int shmrep_snapshot_sismember(shmrep_snapshot *s, int db,
+					    const void *key, size_t klen,
+					    const void *member, size_t mlen);
+/* SMISMEMBER: out[i] = 1 if members[i] belongs to the set, else 0. */
+SHMREP_EXPORT int shmrep_snapshot_smismember(shmrep_snapshot *s, int db,
+					     const void *key, size_t klen,
+					     const shmrep_view *members,
+					     size_t n, int *out);
+SHMREP_EXPORT int shmrep_snapshot_scard(shmrep_snapshot *s, int db,
+					const void *key, size_t klen,
+					uint64_t *n);
+SHMREP_EXPORT int shmrep_snapshot_siter(shmrep_snapshot *s, int db,
+					const void *key, size_t klen,
+					shmrep_iter *it);
+
+/* Sorted sets.  Ranks count from 0 in ascending (score, member) order, or
+ * descending when rev is set (ZREVRANK). */
+SHMREP_EXPORT int shmrep_snapshot_zscore(shmrep_snapshot *s, int db,
+					 const void *key, size_t klen,
+					 const void *member, size_t mlen,
+					 double *score);
+SHMREP_EXPORT int shmrep_snapshot_zrank(shmrep_snapshot *s, int db,
+					const void *key, size_t klen,
+					const void *member, size_t mlen, int rev,
+					uint64_t *rank);
+SHMREP_EXPORT int shmrep_snapshot_zcard(shmrep_snapshot *s, int db,
+					const void *key, size_t klen,
+					uint64_t *n);
+
+/* Score or lex bound for ZRANGE BYSCORE / BYLEX. */
+typedef struct shmrep_zbound {
+	double score; /* BYSCORE: the bound (may be -inf or +inf) */
+	shmrep_view lex; /* BYLEX: the bound's bytes */
+	int exclusive; /* "(" in Redis's syntax */
+	int infinite; /* BYLEX "-" (on min) or "+" (on max) */
+} shmrep_zbound;
+
+/*
+ * ZRANGE.  By rank: start and stop as Redis takes them (negative counts
+ * from the end, both inclusive), rev for ZREVRANGE.  By score or by lex:
+ * elements between min and max (for rev, still min <= max: the iteration
+ * just runs from max down), skipping offset of them and returning at most
+ * count (count < 0: all), as LIMIT does.  A missing key iterates nothing.
+ */
+SHMREP_EXPORT int shmrep_snapshot_zrange(shmrep_snapshot *s, int db,
+					 const void *key, size_t klen,
+					 int64_t start, int64_t stop, int rev,
+					 shmrep_iter *it);
+SHMREP_EXPORT int shmrep_snapshot_zrangebyscore(shmrep_snapshot *s, int db,
+						const void *key, size_t klen,
+						const shmrep_zbound *min,
+						const shmrep_zbound *max,
+						int rev, int64_t offset,
+						int64_t count,
+						shmrep_iter *it);
+SHMREP_EXPORT int shmrep_snapshot_zrangebylex(shmrep_snapshot *s, int db,
+					      const void *key, size_t klen,
+					      const shmrep_zbound *min,
+					      const shmrep_zbound *max,
+					      int rev, int64_t offset,
+					      int64_t count, shmrep_iter *it);
+
+/* Lists (LLEN, LINDEX, LRANGE).  Indexes as Redis takes them. */
+SHMREP_EXPORT int shmrep_snapshot_llen(shmrep_snapshot *s, int db,
+				       const void *key, size_t klen,
+				       uint64_t *n);
+SHMREP_EXPORT int shmrep_snapshot_lindex(shmrep_snapshot *s, int db,
+					 const void *key, size_t klen,
+					 int64_t index, shmrep_view *out);
+SHMREP_EXPORT int shmrep_snapshot_lrange(shmrep_snapshot *s, int db,
+					 const void *key, size_t klen,
+					 int64_t start, int64_t stop,
+					 shmrep_iter *it);
+
 /*
  * The reader-slot table, for monitoring: up to cap rows of claimed slots in
  * out[0..*n).  Returns SHMREP_ERANGE if more slots are claimed than cap (the

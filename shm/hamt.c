@@ -175,6 +175,93 @@ int hamt_scan(const struct shm_view *v, shm_ref root, uint64_t *cursor,
 	return 0;
 }
 
+void hamt_iter_init(struct hamt_iter *it, const struct shm_view *v,
+		    shm_ref root)
+{
+	it->v = v;
+	it->depth = 0;
+	it->ci = 0;
+	it->any = false;
+	it->last = 0;
+	if (root) {
+		it->st[0].node = root;
+		it->st[0].rest = ~0ull;
+		it->depth = 1;
+	}
+}
+
+/* Hand out l, checking that hashes strictly increase (see hamt_scan). */
+static int iter_emit(struct hamt_iter *it, const struct shm_leaf *l,
+		     const struct shm_leaf **out)
+{
+	uint64_t h = leaf_hash(it->v, l);
+
+	if (it->any && h <= it->last)
+		return SHMREP_ECORRUPT;
+	it->any = true;
+	it->last = h;
+	*out = l;
+	return 1;
+}
+
+int hamt_iter_next(struct hamt_iter *it, const struct shm_leaf **out)
+{
+	const struct shm_view *v = it->v;
+
+	while (it->depth) {
+		unsigned d = it->depth - 1, nent;
+		shm_ref r = it->st[d].node;
+
+		if (d == SHM_HAMT_MAXDEPTH) {
+			unsigned count;
+			const struct shm_cnode *cn = shm_cnode_at(v, r, &count);
+			const struct shm_leaf *l;
+
+			if (!cn)
+				return SHMREP_ECORRUPT;
+			if (it->ci == count) {
+				it->ci = 0;
+				it->depth--;
+				continue;
+			}
+			l = shm_leaf_at(v, cn->ent[it->ci]);
+			if (!l)
+				return SHMREP_ECORRUPT;
+			/* A collision group shares one hash: check it once. */
+			if (it->ci++ == 0)
+				return iter_emit(it, l, out);
+			*out = l;
+			return 1;
+		}
+		const struct shm_node *n = node_at(v, r, &nent);
+		uint64_t m, bit;
+		shm_ref e;
+
+		if (!n)
+			return SHMREP_ECORRUPT;
+		m = n->bitmap & it->st[d].rest;
+		if (!m) {
+			it->depth--;
+			continue;
+		}
+		bit = m & (0 - m);
+		it->st[d].rest &= ~bit;
+		e = n->ent[POPC(n->bitmap & (bit - 1))];
+		if (n->leafmap & bit) {
+			const struct shm_leaf *l = shm_leaf_at(v, e);
+
+			if (!l)
+				return SHMREP_ECORRUPT;
+			return iter_emit(it, l, out);
+		}
+		it->st[d + 1].node = e;
+		it->st[d + 1].rest = ~0ull;
+		it->ci = 0;
+		it->depth++;
+	}
+	return 0;
+}
+
 static int check_node(const struct shm_view *v, shm_ref r, unsigned depth,
 		      uint64_t prefix, bool is_root, uint64_t *nleaves)
 {

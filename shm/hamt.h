@@ -9,6 +9,7 @@
 #ifndef SHM_HAMT_H
 #define SHM_HAMT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "layout.h"
@@ -37,6 +38,29 @@ typedef int (*hamt_visit_fn)(void *arg, const struct shm_leaf *const *ls,
  */
 int hamt_scan(const struct shm_view *v, shm_ref root, uint64_t *cursor,
 	      uint64_t limit, hamt_visit_fn fn, void *arg);
+
+/*
+ * A resumable walk over the leaves under a root, in hash order, with no
+ * allocation and no callback (collections' iterators are built on it).
+ * Like hamt_scan, it requires strictly increasing hashes, so a corrupt trie
+ * with shared or cyclic children ends in SHMREP_ECORRUPT.
+ */
+struct hamt_iter {
+	const struct shm_view *v;
+	unsigned depth; /* entries in st[] */
+	unsigned ci; /* next leaf of a collision node on top */
+	bool any;
+	uint64_t last; /* hash of the last leaf handed out */
+	struct {
+		shm_ref node;
+		uint64_t rest; /* bitmap bits not visited yet */
+	} st[SHM_HAMT_MAXDEPTH + 1];
+};
+
+void hamt_iter_init(struct hamt_iter *it, const struct shm_view *v,
+		    shm_ref root);
+/* 1 and *out, 0 at the end, or SHMREP_ECORRUPT. */
+int hamt_iter_next(struct hamt_iter *it, const struct shm_leaf **out);
 
 /*
  * Check the structural invariants of the trie under root (tests): maps

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "btree.h"
 #include "hamt.h"
 #include "keys.h"
 #include "writer.h"
@@ -26,18 +27,63 @@ uint64_t keys_leaf_bytes(struct shm_writer *w, shm_ref r)
 	return shm_leaf_size(l->klen, l->vlen);
 }
 
-/* Strings own nothing but their leaf.  (Collections will own more.) */
+/* The structure a large collection's leaf points to, if any. */
+static const struct shm_vcoll *vcoll(const struct shm_leaf *l)
+{
+	if (l->enc != SHM_E_HAMT && l->enc != SHM_E_ZTREE &&
+	    l->enc != SHM_E_LTREE)
+		return NULL;
+	return (const struct shm_vcoll *)(const void *)(l->data + l->klen);
+}
+
+/*
+ * A leaf owns what its value points to: nothing for strings and packed
+ * collections; a trie of element leaves (hashes, sets, and a sorted set's
+ * members); a B+tree (a sorted set's order, whose elements the member trie
+ * owns; a list, which owns its elements).
+ */
 void shm_wr_free_leaf(struct shm_writer *w, shm_ref r)
 {
+	const struct shm_leaf *l = wleaf(w, r);
+	const struct shm_vcoll *c = vcoll(l);
+
+	if (c && l->enc == SHM_E_LTREE) {
+		if (c->root)
+			btree_free_tree(w, c->root, true);
+	} else if (c) {
+		if (l->enc == SHM_E_ZTREE && c->order)
+			btree_free_tree(w, c->order, false);
+		if (c->root)
+			hamt_free_tree(w, c->root, 0);
+	}
 	alloc_free(&w->alloc, r, keys_leaf_bytes(w, r));
 }
 
+/*
+ * At commit: a leaf born in the open batch goes now, its structure through
+ * the drop functions (which free what was born in the batch and retire
+ * older subtrees whole); an older leaf, and everything under it (all of it
+ * older), is retired to be freed deep once no reader can see it.
+ */
 void shm_wr_release_leaf(struct shm_writer *w, shm_ref r)
 {
-	if (shm_wr_born(w, r))
-		alloc_free(&w->alloc, r, keys_leaf_bytes(w, r));
-	else
+	const struct shm_leaf *l = wleaf(w, r);
+	const struct shm_vcoll *c = vcoll(l);
+
+	if (!shm_wr_born(w, r)) {
 		shm_wr_retire(w, r, SHM_DEAD_LEAF, keys_leaf_bytes(w, r));
+		return;
+	}
+	if (c && l->enc == SHM_E_LTREE) {
+		if (c->root)
+			btree_drop_tree(w, c->root, true);
+	} else if (c) {
+		if (l->enc == SHM_E_ZTREE && c->order)
+			btree_drop_tree(w, c->order, false);
+		if (c->root)
+			hamt_drop_tree(w, c->root, 0);
+	}
+	alloc_free(&w->alloc, r, keys_leaf_bytes(w, r));
 }
 
 int keys_find(struct shm_writer *w, unsigned db, const void *key,

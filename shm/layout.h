@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHM_LAYOUT_VERSION 2u
+#define SHM_LAYOUT_VERSION 3u
 
 /* "SHMREPD1" and "SHMREPC1" read as little-endian 64-bit words. */
 #define SHM_DATA_MAGIC 0x31445045524d4853ull
@@ -200,7 +200,8 @@ struct shm_cnode {
 _Static_assert(sizeof(struct shm_cnode) == 16, "shm_cnode layout");
 _Static_assert(offsetof(struct shm_cnode, birth) == SHM_BIRTH_OFF, "birth");
 
-/* Key types, as Redis's TYPE names them. */
+/* Key types, as Redis's TYPE names them; SHM_T_ELEM marks the leaves that
+ * hold the fields, members and elements inside a large collection. */
 enum {
 	SHM_T_STRING = 1,
 	SHM_T_LIST = 2,
@@ -208,17 +209,55 @@ enum {
 	SHM_T_ZSET = 4,
 	SHM_T_HASH = 5,
 	SHM_T_MAX = SHM_T_HASH,
-};
-
-/* Value encodings (shm_leaf.enc). */
-enum {
-	SHM_E_INLINE = 1, /* vlen bytes follow the key in the leaf */
+	SHM_T_ELEM = 15,
 };
 
 /*
- * A leaf: one key.  The key's bytes follow the header, then (SHM_E_INLINE)
- * the value's.  A 16-byte key with a 16-byte value fills one 64-byte block,
- * which the allocator aligns to a cache line.
+ * Value encodings (shm_leaf.enc).  The vlen bytes after the key are:
+ *
+ *   INLINE  a string's bytes (strings, and the elements of collections)
+ *   PACK    a small collection, whole: u32 count, then count entries, each
+ *           string a u32 length and its bytes, unaligned:
+ *             hash    field, value          (in insertion order)
+ *             set     member                (in insertion order)
+ *             zset    member, 8-byte score  (in (score, member) order)
+ *             list    element               (in list order)
+ *           Copied whole on change; used while a collection has at most
+ *           SHM_PACK_MAX_ENTRIES entries of at most SHM_PACK_MAX_BYTES each
+ *           (Redis's listpack limits), then converted for good.
+ *   HAMT    a large hash or set: struct shm_vcoll, root = a trie (hamt.c)
+ *           of SHM_T_ELEM leaves keyed by field or member (value: the
+ *           hash value; nothing for sets)
+ *   ZTREE   a large sorted set: root = a trie of member leaves whose
+ *           8-byte value is the score; order = a B+tree (btree.c) of the
+ *           same leaves by (score, member)
+ *   LTREE   a large list: root = a B+tree of element leaves by position
+ */
+enum {
+	SHM_E_INLINE = 1,
+	SHM_E_PACK = 2,
+	SHM_E_HAMT = 3,
+	SHM_E_ZTREE = 4,
+	SHM_E_LTREE = 5,
+	SHM_E_MAX = SHM_E_LTREE,
+};
+
+#define SHM_PACK_MAX_ENTRIES 128
+#define SHM_PACK_MAX_BYTES 64
+
+/* The inline value of a collection encoded HAMT, ZTREE or LTREE. */
+struct shm_vcoll {
+	shm_ref root;
+	shm_ref order; /* ZTREE only */
+	uint64_t count; /* fields, members or elements */
+};
+_Static_assert(sizeof(struct shm_vcoll) == 16, "shm_vcoll layout");
+
+/*
+ * A leaf: one key (or one element of a large collection, SHM_T_ELEM).
+ * The key's bytes follow the header, then vlen bytes of value as enc says.
+ * A 16-byte key with a 16-byte string value fills one 64-byte block, which
+ * the allocator aligns to a cache line.
  */
 struct shm_leaf {
 	int64_t expire_ms; /* absolute unix ms; 0 = no TTL */

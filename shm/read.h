@@ -94,7 +94,8 @@ static inline const struct shm_snap *shm_snap_at(const struct shm_view *v,
 
 /*
  * A leaf, checked: its header, key and inline value all inside the region,
- * and its type and encoding known.  Returns NULL if anything is off.
+ * and its type and encoding known (not that they agree: the reader that
+ * decodes the value checks that).  Returns NULL if anything is off.
  */
 static inline const struct shm_leaf *shm_leaf_at(const struct shm_view *v,
 						 shm_ref r)
@@ -106,7 +107,9 @@ static inline const struct shm_leaf *shm_leaf_at(const struct shm_view *v,
 		return NULL;
 	klen = l->klen;
 	vlen = l->vlen;
-	if (l->type == 0 || l->type > SHM_T_MAX || l->enc != SHM_E_INLINE)
+	if ((l->type == 0 || l->type > SHM_T_MAX) && l->type != SHM_T_ELEM)
+		return NULL;
+	if (l->enc == 0 || l->enc > SHM_E_MAX)
 		return NULL;
 	if (!shm_at(v, r, sizeof(*l) + klen + vlen))
 		return NULL;

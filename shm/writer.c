@@ -51,6 +51,7 @@
 #include <bsd/stdlib.h>
 #include <bsd/string.h>
 
+#include "btree.h"
 #include "hamt.h"
 #include "keys.h"
 #include "region.h"
@@ -183,7 +184,8 @@ void shm_wr_retire(struct shm_writer *w, shm_ref r, uint32_t kind,
 	d->kind = kind;
 	d->size = size;
 	d->tag = w->open_ver;
-	if (kind != SHM_DEAD_TREE)
+	/* Whole trees count 0 (their size is unknown without a walk). */
+	if (kind != SHM_DEAD_TREE && kind != SHM_DEAD_BTREE)
 		w->retired_cum += alloc_rounded(size);
 	d->cum = w->retired_cum;
 }
@@ -203,6 +205,9 @@ static void release(struct shm_writer *w, const struct shm_dead *d)
 		break;
 	case SHM_DEAD_TREE:
 		hamt_drop_tree(w, d->ref, (unsigned)d->size);
+		break;
+	case SHM_DEAD_BTREE:
+		btree_drop_tree(w, d->ref, d->size != 0);
 		break;
 	}
 }
@@ -232,6 +237,11 @@ void shm_wr_drop_leaf(struct shm_writer *w, shm_ref r)
 void shm_wr_drop_tree(struct shm_writer *w, shm_ref r, unsigned depth)
 {
 	drop(w, r, SHM_DEAD_TREE, depth);
+}
+
+void shm_wr_drop_btree(struct shm_writer *w, shm_ref r, bool free_elems)
+{
+	drop(w, r, SHM_DEAD_BTREE, free_elems);
 }
 
 static uint64_t snap_bytes(const struct shm_writer *w)
@@ -456,6 +466,9 @@ static void free_dead(struct shm_writer *w, const struct shm_dead *d)
 		break;
 	case SHM_DEAD_TREE:
 		hamt_free_tree(w, d->ref, (unsigned)d->size);
+		break;
+	case SHM_DEAD_BTREE:
+		btree_free_tree(w, d->ref, d->size != 0);
 		break;
 	}
 }

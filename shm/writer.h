@@ -49,8 +49,9 @@ struct shm_writer_config {
 
 /*
  * A dropped or retired block: one block (BLOCK, size bytes), a leaf with
- * whatever value structure it owns (LEAF), or a whole HAMT subtree (TREE,
- * size = depth of its node).
+ * whatever value structure it owns (LEAF), a whole HAMT subtree (TREE,
+ * size = depth of its node), or a whole B+tree subtree (BTREE, size = 1 if
+ * it owns its element leaves, else 0; see btree.h).
  */
 struct shm_dead {
 	shm_ref ref;
@@ -59,7 +60,12 @@ struct shm_dead {
 	uint64_t tag; /* retired: first version that cannot reach it */
 	uint64_t cum; /* retired: bytes retired up to and including this */
 };
-enum { SHM_DEAD_BLOCK = 0, SHM_DEAD_LEAF = 1, SHM_DEAD_TREE = 2 };
+enum {
+	SHM_DEAD_BLOCK = 0,
+	SHM_DEAD_LEAF = 1,
+	SHM_DEAD_TREE = 2,
+	SHM_DEAD_BTREE = 3,
+};
 
 struct shm_vec {
 	void *v;
@@ -194,6 +200,9 @@ void shm_wr_drop_leaf(struct shm_writer *w, shm_ref r);
 
 /* Same for the whole HAMT subtree rooted at node r at depth. */
 void shm_wr_drop_tree(struct shm_writer *w, shm_ref r, unsigned depth);
+
+/* Same for the whole B+tree under r (with its elements if free_elems). */
+void shm_wr_drop_btree(struct shm_writer *w, shm_ref r, bool free_elems);
 
 /* At commit time: retire r (kind SHM_DEAD_*) with tag open_ver. */
 void shm_wr_retire(struct shm_writer *w, shm_ref r, uint32_t kind,
