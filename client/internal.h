@@ -28,6 +28,7 @@ struct dmap {
 	struct shm_view view;
 	const struct shm_hdr *hdr;
 	bool light; /* skip the reader fence: the writer uses membarrier */
+	bool mutex; /* the region is in mutex mode: mind hdr->wip */
 };
 
 struct tstate;
@@ -91,6 +92,10 @@ struct tstate *shmrep_ts_slow(struct shmrep *h, int *err);
 /* Move ts to the region that superseded its map.  0 or an error. */
 int shmrep_remap(struct shmrep *h, struct tstate *ts);
 
+/* Mutex mode: wait (not announced) until no write section runs.  0, or
+ * SHMREP_EUNUSABLE if the writer died inside one, or SHMREP_ETIMEDOUT. */
+int shmrep_wait_writer(struct shmrep *h, const struct dmap *m);
+
 static inline __attribute__((always_inline)) struct tstate *
 ts_get(struct shmrep *h, int *err)
 {
@@ -151,6 +156,15 @@ section_enter(struct shmrep *h, struct shmrep_snapshot *s)
 				shm_store_sc(&slot->ver, v);
 			}
 			off = shm_load_sc(&hdr->current);
+			/* Mutex mode: seq_cst, the other half of the writer's
+			 * "set wip, then look at slots" (writer.c). */
+			if (shm_unlikely(m->mutex && shm_load_sc(&hdr->wip))) {
+				shm_store_release(&slot->ver, 0);
+				err = shmrep_wait_writer(h, m);
+				if (err)
+					return err;
+				continue;
+			}
 			if (shm_likely(shm_load_acquire(&hdr->state) ==
 				       SHM_STATE_LIVE))
 				break;

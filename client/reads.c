@@ -208,7 +208,8 @@ SHMREP_EXPORT int shmrep_get(shmrep *h, int db, const void *key, size_t klen,
 	}
 	off = shm_load_sc(&hdr->current);
 	rec = shm_snap_at(&m->view, off);
-	if (shm_unlikely(shm_load_acquire(&hdr->state) != SHM_STATE_LIVE ||
+	if (shm_unlikely((m->mutex && shm_load_sc(&hdr->wip)) ||
+			 shm_load_acquire(&hdr->state) != SHM_STATE_LIVE ||
 			 !rec)) {
 		shm_store_release(&slot->ver, 0);
 		ts->depth = 0;

@@ -29,6 +29,8 @@
 #include <unistd.h>
 
 #include <bsd/string.h>
+#include <urcu/arch.h>
+#include <urcu/futex.h>
 
 #include "internal.h"
 
@@ -183,6 +185,7 @@ static int dmap_open(struct shmrep *h, struct dmap **out)
 			shm_view_init(&m->view, base, size, hdr->hash_seed,
 				      hdr->ndb);
 			m->light = want_light(h->flags, hdr);
+			m->mutex = hdr->mode == SHM_MODE_MUTEX;
 			*out = m;
 			return 0;
 		}
@@ -437,6 +440,45 @@ fail:
 	return NULL;
 }
 
+/*
+ * Mutex mode: a write section is changing the region in place.  Spin a
+ * little (sections are short: the daemon ends them within batch-max-usec),
+ * then sleep on the futex word the writer wakes when it clears wip.  Every
+ * 50 ms, see whether the writer is still alive: one that died inside a
+ * section leaves wip set and the region half changed, which the next
+ * writer repairs (writer.c, old_recover); until then there is nothing safe
+ * to read.
+ */
+int shmrep_wait_writer(struct shmrep *h, const struct dmap *m)
+{
+	const struct shm_hdr *hdr = m->hdr;
+	int64_t start = region_now_ms(), checked = start;
+
+	for (int i = 0; i < 200; i++) {
+		if (!shm_load_acquire(&hdr->wip) ||
+		    shm_load_acquire(&hdr->state) != SHM_STATE_LIVE)
+			return 0;
+		caa_cpu_relax();
+	}
+	for (;;) {
+		struct timespec ts = { 0, 1000000 };
+		int64_t now;
+
+		futex_noasync((int32_t *)&hdr->wip, FUTEX_WAIT, 1, &ts, NULL, 0);
+		if (!shm_load_acquire(&hdr->wip) ||
+		    shm_load_acquire(&hdr->state) != SHM_STATE_LIVE)
+			return 0;
+		now = region_now_ms();
+		if (now - checked >= 50) {
+			checked = now;
+			if (region_locked(h->cfd, SHM_WRITER_LOCK) == 0)
+				return SHMREP_EUNUSABLE;
+		}
+		if (now - start >= SHMREP_WAIT_MS)
+			return SHMREP_ETIMEDOUT;
+	}
+}
+
 int shmrep_remap(struct shmrep *h, struct tstate *ts)
 {
 	int rc = 0;
@@ -570,6 +612,8 @@ SHMREP_EXPORT const char *shmrep_strerror(int err)
 		return "region marked unusable by its writer";
 	case SHMREP_ENEST:
 		return "too many nested snapshots in this thread";
+	case SHMREP_ETIMEDOUT:
+		return "a write in progress did not end in time (mutex mode)";
 	case SHMREP_ENOENT:
 		return "no such key or instance";
 	case SHMREP_EPERM:

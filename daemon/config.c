@@ -659,6 +659,8 @@ static const struct directive directives[] = {
 	SIMPLE("membarrier", 0, K_BOOL, membarrier),
 	NUM("reader-stall-warn", D_RUNTIME, K_INT, reader_stall_warn_ms, W_U64,
 	    0, LLONG_MAX),
+	NUM("mutex-drain-timeout", 0, K_INT, mutex_drain_timeout_ms, W_U64, 1,
+	    LLONG_MAX),
 	NUM("batch-max-commands", D_RUNTIME, K_INT, batch_max_commands, W_UINT,
 	    1, UINT_MAX),
 	NUM("batch-max-usec", D_RUNTIME, K_INT, batch_max_usec, W_UINT, 1,
@@ -1246,6 +1248,7 @@ void config_init(struct config *c)
 	c->shmperm = 0644;
 	c->membarrier = true;
 	c->reader_stall_warn_ms = 10000;
+	c->mutex_drain_timeout_ms = 1000;
 	c->batch_max_commands = 10000;
 	c->batch_max_usec = 1000;
 	c->unixsocketperm = 0;

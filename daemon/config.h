@@ -51,6 +51,9 @@ struct config {
 	unsigned shmperm; /* file mode of the region files */
 	bool membarrier;
 	uint64_t reader_stall_warn_ms; /* "reader-stall-warn" */
+	/* "mutex-drain-timeout": mode mutex, how long a write waits for
+	 * readers to leave before it fails with -BUSY; default 1000 ms */
+	uint64_t mutex_drain_timeout_ms;
 	unsigned batch_max_commands;
 	unsigned batch_max_usec;
 	/* Redis's names and meanings */

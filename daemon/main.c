@@ -110,18 +110,18 @@ int main(int argc, char **argv)
 		.membarrier = cfg.membarrier,
 		.stall_warn_ms = cfg.reader_stall_warn_ms,
 		.keep_data = true,
+		.drain_timeout_ms = cfg.mutex_drain_timeout_ms,
 	};
-	if (cfg.mode == CFG_MODE_MUTEX) {
-		srv_log(LL_WARNING, "mode mutex is not available in this version");
-		rc = 1;
-		goto out;
-	}
 	rc = shm_writer_open(&wc, &srv.w, err, sizeof(err));
 	if (rc) {
 		srv_log(LL_WARNING, "Cannot open region: %s", err);
 		rc = 1;
 		goto out;
 	}
+	if (srv.w->st.recovered_records)
+		srv_log(LL_WARNING,
+			"The previous shmrepd died inside a write: rolled back %llu journal records",
+			(unsigned long long)srv.w->st.recovered_records);
 	if (srv.w->st.copied_keys)
 		srv_log(LL_NOTICE, "Took over %llu keys from the previous region",
 			(unsigned long long)srv.w->st.copied_keys);

@@ -364,9 +364,20 @@ void dispatch(struct client *c)
 			c->out.len = mark;
 			resp_add_error(&c->out, OOM_MSG);
 			srv.stat_oom++;
+		} else if (rc == -EBUSY) {
+			/* Mutex mode: a reader stayed in its read section
+			 * past mutex-drain-timeout; nothing was changed. */
+			c->out.len = mark;
+			resp_add_errorf(&c->out,
+					"BUSY a reader (slot %u, pid %u) holds the region; try again",
+					srv.w->blocker.slot, srv.w->blocker.pid);
+			srv_log(LL_WARNING,
+				"Write refused: reader slot %u (pid %u) stayed in its read section for %llu ms",
+				srv.w->blocker.slot, srv.w->blocker.pid,
+				(unsigned long long)srv.w->blocker.age_ms);
 		}
 	}
-	if (srv.w->dirty) {
+	if (srv.w->dirty || srv.w->in_section) {
 		srv.batch_cmds++;
 		if (!srv.batch_start_us)
 			srv.batch_start_us = server_now_us();
@@ -742,8 +753,9 @@ int server_run(void)
 					client_read(c);
 			}
 		}
-		/* Input went quiet: end the batch. */
-		if (srv.w->dirty) {
+		/* Input went quiet: end the batch (and in mutex mode the write
+		 * section, even if its commands changed nothing). */
+		if (srv.w->dirty || srv.w->in_section) {
 			srv.stat_publishes_idle++;
 			publish_and_release();
 		}
@@ -751,7 +763,7 @@ int server_run(void)
 		if (mono_ms() >= srv.next_cron_ms) {
 			cron();
 			srv.next_cron_ms = mono_ms() + 1000u / (unsigned)srv.cfg->hz;
-			if (srv.w->dirty)
+			if (srv.w->dirty || srv.w->in_section)
 				publish_and_release();
 			flush_pending();
 		}
@@ -764,7 +776,7 @@ void server_shutdown(void)
 	struct client *c, *tmp;
 
 	notify_send("STOPPING=1");
-	if (srv.w && srv.w->dirty)
+	if (srv.w && (srv.w->dirty || srv.w->in_section))
 		publish_and_release();
 	flush_pending();
 	cds_list_for_each_entry_safe(c, tmp, &srv.clients, node)

@@ -412,6 +412,13 @@ static size_t info_text(struct client *c, char *buf, size_t cap)
 		ADD("publishes_by_quiet:%llu\r\n",
 		    (unsigned long long)srv.stat_publishes_idle);
 		ADD("membarrier:%s\r\n", w->membarrier ? "yes" : "no");
+		if (w->mutex) {
+			ADD("write_sections:%llu\r\n", (unsigned long long)w->st.sections);
+			ADD("write_sections_busy:%llu\r\n",
+			    (unsigned long long)w->st.busy_sections);
+		}
+		ADD("journal_records_rolled_back:%llu\r\n",
+		    (unsigned long long)w->st.recovered_records);
 		ADD("reader_slots:%u\r\n", w->nslots);
 		ADD("reader_slots_used:%u\r\n", shm_load_acquire(&w->ctl->slot_hw));
 		ADD("readers_min_version:%llu\r\n",

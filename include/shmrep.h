@@ -58,6 +58,16 @@
  *   - Expiry.  A key whose TTL has passed reads as missing, even before the
  *     daemon deletes it.  Within one snapshot, "now" is read once, on the
  *     first TTL check, so a snapshot's view of expiry is consistent too.
+ *   - Mutex mode (the daemon's "mode mutex", for write-heavy loads).  The
+ *     daemon changes the region in place, in write sections that readers
+ *     wait out: a read that starts during one waits (spinning, then on a
+ *     futex) until it ends, usually within the daemon's batch-max-usec.  A
+ *     snapshot is then a read lock: writes wait for it to end, and fail
+ *     with BUSY past the daemon's mutex-drain-timeout, so keep snapshots
+ *     short.  If the daemon dies inside a write section, reads return
+ *     SHMREP_EUNUSABLE (never half-written data) until a restarted daemon
+ *     has rolled the section back; a read waits at most SHMREP_WAIT_MS
+ *     (then SHMREP_ETIMEDOUT).  shmrep_info_get tells the mode.
  */
 #ifndef SHMREP_H
 #define SHMREP_H
@@ -98,7 +108,11 @@ enum {
 	SHMREP_ENOSLOT = -5005, /* every reader slot is taken */
 	SHMREP_EUNUSABLE = -5006, /* writer marked the region unusable */
 	SHMREP_ENEST = -5007, /* too many nested snapshots in a thread */
+	SHMREP_ETIMEDOUT = -ETIMEDOUT, /* mutex mode: see SHMREP_WAIT_MS */
 };
+
+/* Mutex mode: the longest a read waits for a write in progress. */
+#define SHMREP_WAIT_MS 10000
 
 /* Value types, as Redis's TYPE command names them. */
 enum {

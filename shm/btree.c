@@ -1194,9 +1194,11 @@ void btree_drop_tree(struct shm_writer *w, shm_ref root, bool free_elems)
 
 	if (!root)
 		return;
-	/* Not born: nothing under it is either (a node only refers to
-	 * blocks older than itself), so it goes whole. */
-	if (!shm_wr_born(w, root)) {
+	/* Not new: it goes whole, freed once no reader can see it.  (In
+	 * rcu mode nothing under an old node is new; in mutex mode some may
+	 * be, and is freed with it after the write section, which no reader
+	 * overlaps.) */
+	if (!shm_wr_new(w, root)) {
 		shm_wr_retire(w, root, SHM_DEAD_BTREE, free_elems);
 		return;
 	}
@@ -1209,7 +1211,7 @@ void btree_drop_tree(struct shm_writer *w, shm_ref root, bool free_elems)
 		} else if (free_elems) {
 			shm_ref e = wbot(b)->elem[i];
 
-			if (shm_wr_born(w, e))
+			if (shm_wr_new(w, e))
 				alloc_free(&w->alloc, e, elem_bytes(w, e));
 			else
 				shm_wr_retire(w, e, SHM_DEAD_BLOCK,

@@ -731,7 +731,7 @@ void hamt_free_tree(struct shm_writer *w, shm_ref r, unsigned depth)
 
 void hamt_drop_tree(struct shm_writer *w, shm_ref r, unsigned depth)
 {
-	if (!shm_wr_born(w, r)) {
+	if (!shm_wr_new(w, r)) {
 		shm_wr_retire(w, r, SHM_DEAD_TREE, depth);
 		return;
 	}

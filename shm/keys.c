@@ -70,7 +70,7 @@ void shm_wr_release_leaf(struct shm_writer *w, shm_ref r)
 	const struct shm_leaf *l = wleaf(w, r);
 	const struct shm_vcoll *c = vcoll(l);
 
-	if (!shm_wr_born(w, r)) {
+	if (!shm_wr_new(w, r)) {
 		shm_wr_retire(w, r, SHM_DEAD_LEAF, keys_leaf_bytes(w, r));
 		return;
 	}

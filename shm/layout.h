@@ -29,10 +29,11 @@
 #ifndef SHM_LAYOUT_H
 #define SHM_LAYOUT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHM_LAYOUT_VERSION 3u
+#define SHM_LAYOUT_VERSION 4u
 
 /* "SHMREPD1" and "SHMREPC1" read as little-endian 64-bit words. */
 #define SHM_DATA_MAGIC 0x31445045524d4853ull
@@ -96,7 +97,11 @@ struct shm_hdr {
 	uint64_t current; /* byte offset of the published shm_snap */
 	uint32_t state; /* SHM_STATE_* */
 	uint32_t writer_pid;
-	uint64_t pad1[5];
+	/* Mutex mode: 1 while a write section changes the region in place
+	 * (writer.c); readers wait on it (a futex word).  0 in rcu mode. */
+	uint32_t wip;
+	uint32_t pad1a;
+	uint64_t pad1[4];
 
 	/*
 	 * lines 2..17: when the last SHM_PUBRING versions were published,
@@ -109,7 +114,15 @@ struct shm_hdr {
 		uint64_t publish_us;
 	} pubring[64];
 
-	uint8_t reserved[SHM_PAGE - 128 - 64 * 16];
+	/*
+	 * lines 18..: the writer's; readers never read them.  A robust,
+	 * process-shared mutex held for each write section in mutex mode, so
+	 * that a writer that takes over learns (EOWNERDEAD) that its
+	 * predecessor died inside one.
+	 */
+	pthread_mutex_t wlock __attribute__((aligned(64)));
+
+	uint8_t reserved[SHM_PAGE - 128 - 64 * 16 - 64];
 };
 #define SHM_PUBRING 64u
 
@@ -120,6 +133,9 @@ _Static_assert(offsetof(struct shm_hdr, version) == 64, "publication line");
 _Static_assert(offsetof(struct shm_hdr, current) == 72, "publication line");
 _Static_assert(offsetof(struct shm_hdr, state) == 80, "publication line");
 _Static_assert(offsetof(struct shm_hdr, pubring) == 128, "pubring");
+_Static_assert(offsetof(struct shm_hdr, wip) == 88, "publication line");
+_Static_assert(offsetof(struct shm_hdr, wlock) == 128 + 64 * 16, "wlock");
+_Static_assert(sizeof(pthread_mutex_t) <= 64, "wlock fits its line");
 
 /* Replication link state, for readers that bound staleness. */
 enum {

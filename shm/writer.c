@@ -46,9 +46,11 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bsd/stdlib.h>
+#include <urcu/futex.h>
 #include <bsd/string.h>
 
 #include "btree.h"
@@ -145,6 +147,13 @@ void shm_wr_undo(struct shm_writer *w, void *p, size_t len)
 
 	if (!w->in_cmd)
 		return;
+	/* Mutex mode changes published bytes: journal them for a writer
+	 * that takes over after we die (journal.h).  Writer-private memory
+	 * (the working roots) needs no journal. */
+	if (w->in_section && (uint8_t *)p >= w->base &&
+	    (uint8_t *)p < w->base + w->size)
+		journal_add(&w->journal, (uint64_t)((uint8_t *)p - w->base), p,
+			    (uint32_t)len);
 	u = vec_grow(&w->undo_recs, 1);
 	u->p = p;
 	u->len = len;
@@ -195,7 +204,7 @@ static void release(struct shm_writer *w, const struct shm_dead *d)
 {
 	switch (d->kind) {
 	case SHM_DEAD_BLOCK:
-		if (shm_wr_born(w, d->ref))
+		if (shm_wr_new(w, d->ref))
 			alloc_free(&w->alloc, d->ref, d->size);
 		else
 			shm_wr_retire(w, d->ref, SHM_DEAD_BLOCK, d->size);
@@ -244,6 +253,101 @@ void shm_wr_drop_btree(struct shm_writer *w, shm_ref r, bool free_elems)
 	drop(w, r, SHM_DEAD_BTREE, free_elems);
 }
 
+static int membarrier_global(void);
+static bool probe_dead(struct shm_writer *w, uint32_t i);
+
+/*
+ * Mutex mode: keep readers out for in-place changes.  Readers announce
+ * themselves in their slot and then look at wip; the writer sets wip and
+ * then looks at the slots: the same store-buffering pattern as a grace
+ * period (top of this file), so either a reader sees wip and backs off, or
+ * the writer sees the reader and waits for it to leave.  A reader that
+ * stays longer than drain_timeout_ms makes the section give up (-EBUSY)
+ * rather than wait forever with every other reader locked out behind it.
+ */
+static int section_begin(struct shm_writer *w)
+{
+	uint64_t start = (uint64_t)region_now_ms(), now;
+	unsigned spins = 0;
+	int rc = pthread_mutex_lock(&w->hdr->wlock);
+
+	/* Taken over at start-up: a dead owner here is a bug, not a crash
+	 * to recover from (writer.c checks at open). */
+	if (rc == EOWNERDEAD)
+		pthread_mutex_consistent(&w->hdr->wlock);
+	else if (rc)
+		return -rc;
+	/* seq_cst: pairs with the reader's seq_cst load of wip after its
+	 * announcement; the slot loads below are the other half. */
+	shm_store_sc(&w->hdr->wip, 1);
+	if (w->membarrier && membarrier_global() != 0) {
+		rc = -EAGAIN;
+		goto out;
+	}
+	for (;;) {
+		uint32_t hw = shm_load_sc(&w->ctl->slot_hw), busy = UINT32_MAX;
+
+		if (hw > w->nslots)
+			hw = w->nslots;
+		for (uint32_t i = 0; i < hw; i++) {
+			uint64_t v = shm_load_sc(&w->slots[i].ver);
+
+			/* As in scan_slots: above pub_ver is no reader of
+			 * this region. */
+			if (v && v <= w->pub_ver) {
+				busy = i;
+				break;
+			}
+		}
+		if (busy == UINT32_MAX)
+			break;
+		now = (uint64_t)region_now_ms();
+		if (now - w->probe_ms[busy] >= 10) {
+			w->probe_ms[busy] = now;
+			if (probe_dead(w, busy))
+				continue;
+		}
+		if (now - start >= w->drain_timeout_ms) {
+			w->blocker.slot = busy;
+			w->blocker.pid = shm_load_relaxed(&w->slots[busy].pid);
+			w->blocker.version = shm_load_relaxed(&w->slots[busy].ver);
+			w->blocker.age_ms = now - start;
+			w->blocker.bytes_held = 0;
+			w->st.busy_sections++;
+			rc = -EBUSY;
+			goto out;
+		}
+		if (++spins > 64) {
+			struct timespec ts = { 0, 20000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	w->in_section = true;
+	w->st.sections++;
+	journal_truncate(&w->journal, 0);
+	return 0;
+out:
+	shm_store_release(&w->hdr->wip, 0);
+	futex_noasync((int32_t *)&w->hdr->wip, FUTEX_WAKE, INT32_MAX, NULL,
+		      NULL, 0);
+	pthread_mutex_unlock(&w->hdr->wlock);
+	return rc;
+}
+
+/* End the write section: called by publish once the new version is in
+ * place.  Clearing wip (release) lets readers in, and they see the new
+ * version: everything written before is ordered before it. */
+static void section_end(struct shm_writer *w)
+{
+	journal_truncate(&w->journal, 0);
+	shm_store_release(&w->hdr->wip, 0);
+	futex_noasync((int32_t *)&w->hdr->wip, FUTEX_WAKE, INT32_MAX, NULL,
+		      NULL, 0);
+	pthread_mutex_unlock(&w->hdr->wlock);
+	w->in_section = false;
+}
+
 static uint64_t snap_bytes(const struct shm_writer *w)
 {
 	return region_snap_size(w->ndb);
@@ -251,6 +355,8 @@ static uint64_t snap_bytes(const struct shm_writer *w)
 
 int shm_wr_begin(struct shm_writer *w)
 {
+	int rc;
+
 	if (w->in_cmd)
 		abort();
 	if (!w->spare) {
@@ -262,6 +368,12 @@ int shm_wr_begin(struct shm_writer *w)
 		if (!w->spare)
 			return -ENOMEM;
 	}
+	if (w->mutex && !w->in_section) {
+		rc = section_begin(w);
+		if (rc)
+			return rc;
+	}
+	w->cmd_jmark = journal_len(&w->journal);
 	w->in_cmd = true;
 	return 0;
 }
@@ -300,6 +412,9 @@ void shm_wr_abort(struct shm_writer *w)
 
 		alloc_free(&w->alloc, b->ref, b->size);
 	}
+	/* The region is back as the command found it: so is the journal. */
+	if (w->in_section)
+		journal_truncate(&w->journal, w->cmd_jmark);
 	cmd_clear(w);
 	w->st.aborts++;
 }
@@ -314,8 +429,11 @@ int shm_wr_publish(struct shm_writer *w)
 
 	if (w->in_cmd)
 		abort();
-	if (!w->dirty)
+	if (!w->dirty) {
+		if (w->in_section)
+			section_end(w);
 		return 0;
+	}
 	if (!w->spare) {
 		w->spare = alloc_block(&w->alloc, snap_bytes(w));
 		if (!w->spare)
@@ -358,6 +476,8 @@ int shm_wr_publish(struct shm_writer *w)
 	w->spare = 0;
 	w->pub_ver = w->open_ver++;
 	w->dirty = false;
+	if (w->in_section)
+		section_end(w);
 	w->st.publishes++;
 	w->spare = alloc_block(&w->alloc, snap_bytes(w));
 	shm_wr_reclaim(w);
@@ -793,6 +913,24 @@ static int data_create(struct shm_writer *w, const struct shm_writer_config *cfg
 	h->arena_page = 1;
 	h->state = SHM_STATE_INIT;
 	h->writer_pid = (uint32_t)getpid();
+	{
+		pthread_mutexattr_t ma;
+
+		pthread_mutexattr_init(&ma);
+		pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+		pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+		rc = pthread_mutex_init(&h->wlock, &ma);
+		pthread_mutexattr_destroy(&ma);
+		if (rc)
+			return failf(err, errlen, -rc, "mutex: %s", strerror(rc));
+	}
+	w->mutex = cfg->mode == SHM_MODE_MUTEX;
+	w->drain_timeout_ms = cfg->drain_timeout_ms ? cfg->drain_timeout_ms : 1000;
+	if (w->mutex) {
+		rc = journal_create(&w->journal, w->name, h->incarnation);
+		if (rc)
+			return failf(err, errlen, rc, "journal: %s", strerror(-rc));
+	}
 	shm_view_init(&w->view, w->base, w->size, h->hash_seed, h->ndb);
 	/* The last SHM_GUARD bytes are never allocated (layout.h). */
 	rc = alloc_init(&w->alloc, w->base, 1,
@@ -836,6 +974,47 @@ static int copy_leaf(void *arg, const struct shm_leaf *const *ls, unsigned n)
 }
 
 /*
+ * The old region's writer died inside a mutex-mode write section: readers
+ * are waiting on wip, and what they would read is half changed.  Put back
+ * every journaled byte, newest first, which leaves the region exactly as
+ * its last published version; then let readers in.  Without a usable
+ * journal the region cannot be trusted: mark it broken (readers get
+ * SHMREP_EUNUSABLE until the new region supersedes it) and copy nothing.
+ */
+static void old_recover(struct shm_writer *w, int fd, void **old_base,
+			uint64_t size)
+{
+	struct shm_hdr *oh;
+	int lrc, n;
+
+	if (map_file(fd, size, PROT_READ | PROT_WRITE, (void **)&oh))
+		goto broken_ro;
+	/* The dead writer held the lock: EOWNERDEAD, the robust mutex's
+	 * word that its holder died. */
+	lrc = pthread_mutex_lock(&oh->wlock);
+	n = journal_rollback(w->name, oh->incarnation, (uint8_t *)oh, size);
+	if (n < 0) {
+		shm_store_release(&oh->state, SHM_STATE_BROKEN);
+	} else {
+		w->st.recovered_records = (uint64_t)n;
+	}
+	/* Pairs with readers' acquire load of wip: the rolled-back bytes
+	 * are in place before they may read. */
+	shm_store_release(&oh->wip, 0);
+	futex_noasync((int32_t *)&oh->wip, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+	if (lrc == EOWNERDEAD)
+		pthread_mutex_consistent(&oh->wlock);
+	if (lrc == 0 || lrc == EOWNERDEAD)
+		pthread_mutex_unlock(&oh->wlock);
+	munmap(oh, size);
+	if (n >= 0)
+		return;
+broken_ro:
+	munmap(*old_base, size);
+	*old_base = NULL;
+}
+
+/*
  * The region currently published under the name, mapped read-only and
  * checked, or *old_base = NULL if there is none (or it is unusable: then
  * it is replaced without copying).
@@ -867,8 +1046,10 @@ static int old_open(struct shm_writer *w, const char *path, void **old_base,
 	if (region_check_hdr(*old_base, *old_size)) {
 		munmap(*old_base, *old_size);
 		*old_base = NULL;
+		return 0;
 	}
-	(void)w;
+	if (shm_load_acquire(&((struct shm_hdr *)*old_base)->wip))
+		old_recover(w, fd, old_base, *old_size);
 	return 0;
 }
 
@@ -933,6 +1114,7 @@ int shm_writer_open(const struct shm_writer_config *cfg,
 	if (!w)
 		return failf(err, errlen, -ENOMEM, "out of memory");
 	w->dfd = w->cfd = -1;
+	w->journal.fd = -1;
 	strlcpy(w->name, cfg->name, sizeof(w->name));
 	w->ndb = cfg->ndb;
 	w->stall_warn_ms = cfg->stall_warn_ms;
@@ -964,6 +1146,14 @@ int shm_writer_open(const struct shm_writer_config *cfg,
 	rc = old_open(w, path, &old_base, &old_size, &old_fd, err, errlen);
 	if (rc)
 		goto fail;
+	/* A journal left by a mutex-mode predecessor has served (old_open
+	 * rolled it back if it had to); a mutex-mode writer makes its own. */
+	{
+		char jpath[PATH_MAX];
+
+		if (region_path(jpath, sizeof(jpath), w->name, "journal") == 0)
+			unlink(jpath);
+	}
 	rc = data_create(w, cfg, tmp, err, errlen);
 	if (rc)
 		goto fail_tmp;
@@ -1025,6 +1215,10 @@ void shm_writer_close(struct shm_writer *w)
 		shm_wr_abort(w);
 	if (w->hdr && shm_load_relaxed(&w->hdr->state) == SHM_STATE_LIVE)
 		(void)shm_wr_publish(w);
+	if (w->in_section)
+		section_end(w);
+	/* A clean stop leaves nothing to roll back. */
+	journal_close(&w->journal, 1);
 	if (w->base)
 		munmap(w->base, w->size);
 	if (w->dfd >= 0)

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "journal.h"
 #include "layout.h"
 #include "read.h"
 #include "region.h"
@@ -45,6 +46,9 @@ struct shm_writer_config {
 	uint64_t stall_warn_ms; /* report readers holding memory this long */
 	/* Copy the keys of the region being replaced (standalone restart). */
 	bool keep_data;
+	/* Mutex mode: how long a write section waits for readers to leave
+	 * before giving up (shm_wr_begin returns -EBUSY). */
+	uint64_t drain_timeout_ms;
 };
 
 /*
@@ -90,6 +94,9 @@ struct shm_wstats {
 	uint64_t freed_bytes;
 	uint64_t dead_readers; /* slots freed after their owner died */
 	uint64_t copied_keys; /* taken over from the previous region */
+	uint64_t sections; /* mutex mode: write sections run */
+	uint64_t busy_sections; /* ... and given up on a reader */
+	uint64_t recovered_records; /* journal records rolled back at start */
 };
 
 struct shm_writer {
@@ -127,6 +134,13 @@ struct shm_writer {
 	size_t retire_head;
 	uint64_t retired_cum; /* bytes ever retired */
 	uint64_t freed_cum; /* of which freed */
+	/* mode */
+	bool mutex; /* SHM_MODE_MUTEX: in-place writes in write sections */
+	bool in_section; /* mutex mode: readers are out, wip is set */
+	uint64_t drain_timeout_ms;
+	struct shm_journal journal; /* mutex mode: undo records of the section */
+	uint64_t cmd_jmark; /* journal length when the command began */
+	struct shm_laggard blocker; /* the reader a failed section waited for */
 	/* reclamation */
 	bool membarrier;
 	uint64_t stall_warn_ms;
@@ -149,7 +163,9 @@ int shm_writer_open(const struct shm_writer_config *cfg,
 void shm_writer_close(struct shm_writer *w);
 
 /* Commands.  begin returns -ENOMEM when the region is too full to publish
- * another version; the command must then not run. */
+ * another version, or in mutex mode -EBUSY when a reader stayed in its
+ * read section longer than drain_timeout_ms (w->blocker says which); the
+ * command must then not run. */
 int shm_wr_begin(struct shm_writer *w);
 void shm_wr_commit(struct shm_writer *w);
 void shm_wr_abort(struct shm_writer *w);
@@ -176,12 +192,24 @@ static inline void *shm_wr_ptr(struct shm_writer *w, shm_ref r)
 	return w->base + ((uint64_t)r << SHM_UNIT_SHIFT);
 }
 
-static inline bool shm_wr_born(struct shm_writer *w, shm_ref r)
+/* Whether block r was allocated in the open batch: no reader can reach it
+ * yet, and if it is dropped again before publication it is freed at once. */
+static inline bool shm_wr_new(struct shm_writer *w, shm_ref r)
 {
 	uint64_t b;
 
 	memcpy(&b, (uint8_t *)shm_wr_ptr(w, r) + SHM_BIRTH_OFF, sizeof(b));
 	return b == w->open_ver;
+}
+
+/*
+ * Whether block r may be changed in place: it is new (rcu mode), or the
+ * region is in mutex mode, where readers are kept out while the writer
+ * changes anything and every in-place change is journaled first.
+ */
+static inline bool shm_wr_born(struct shm_writer *w, shm_ref r)
+{
+	return w->mutex || shm_wr_new(w, r);
 }
 
 /* Allocate a block in the open command; stamps its birth at SHM_BIRTH_OFF

@@ -364,10 +364,18 @@ static int gen_reader(void *arg)
 		shmrep_snapshot *s;
 		long gen = -1;
 		char c;
+		int rc0;
 
 		if (read(g->stop_fd, &c, 1) == 1 || checked > 50000000)
 			break;
-		if (shmrep_snapshot_begin(h, &s))
+		rc0 = shmrep_snapshot_begin(h, &s);
+		/* Mutex mode: a daemon killed inside a write section leaves
+		 * the region unusable until the next one repairs it. */
+		if (rc0 == SHMREP_EUNUSABLE) {
+			tu_sleep_ms(1);
+			continue;
+		}
+		if (rc0)
 			return 21;
 		for (int i = 0; i < GEN_KEYS; i++) {
 			char key[16];
@@ -406,7 +414,7 @@ static int gen_reader(void *arg)
 	return 0;
 }
 
-static void test_sigkill_while_writing(void)
+static void sigkill_while_writing(const char *const *extra)
 {
 	struct tu_daemon d;
 	struct gen_reader g;
@@ -414,7 +422,7 @@ static void test_sigkill_while_writing(void)
 	pid_t reader;
 	long gen = 0;
 
-	CU_ASSERT_FATAL(tu_daemon_start(&d, "kill", NULL) == 0);
+	CU_ASSERT_FATAL(tu_daemon_start(&d, "kill", extra) == 0);
 	CU_ASSERT_FATAL(pipe(pfd) == 0);
 	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 	g.name = d.name;
@@ -446,7 +454,7 @@ static void test_sigkill_while_writing(void)
 		tu_daemon_kill(&d);
 		close(fd);
 		tu_sleep_ms(50);
-		CU_ASSERT_FATAL(tu_daemon_restart(&d, NULL) == 0);
+		CU_ASSERT_FATAL(tu_daemon_restart(&d, extra) == 0);
 		fd = tu_connect(d.sock);
 		CU_ASSERT_FATAL(fd >= 0);
 	}
@@ -455,6 +463,67 @@ static void test_sigkill_while_writing(void)
 	CU_ASSERT(tu_wait(reader, 20000) == 0);
 	close(pfd[0]);
 	close(pfd[1]);
+	CU_ASSERT(tu_daemon_stop(&d) == 0);
+}
+
+static void test_sigkill_while_writing(void)
+{
+	sigkill_while_writing(NULL);
+}
+
+/* The same with shmrepd in mutex mode: a kill inside a write section is
+ * rolled back by the next daemon from its journal. */
+static void test_sigkill_while_writing_mutex(void)
+{
+	const char *extra[] = { "--mode", "mutex", NULL };
+
+	sigkill_while_writing(extra);
+}
+
+/* Switching modes is a restart with another setting: nothing is lost and
+ * a reader follows, in both directions. */
+static void test_mode_switch(void)
+{
+	const char *mutex[] = { "--mode", "mutex", NULL };
+	const char *rcu[] = { "--mode", "rcu", NULL };
+	struct tu_daemon d;
+	shmrep_info info;
+	shmrep *h;
+	char v[16];
+	size_t len;
+	int fd;
+
+	CU_ASSERT_FATAL(tu_daemon_start(&d, "mode", rcu) == 0);
+	fd = tu_connect(d.sock);
+	for (int i = 0; i < 500; i++) {
+		char k[16];
+
+		snprintf(k, sizeof(k), "k%d", i);
+		tu_cmd(fd, buf, sizeof(buf), "SET", k, "v", NULL);
+	}
+	close(fd);
+	CU_ASSERT_FATAL(shmrep_open(d.name, 0, &h) == 0);
+	CU_ASSERT(shmrep_info_get(h, &info) == 0 && info.mode == SHMREP_MODE_RCU);
+	for (int round = 0; round < 2; round++) {
+		const char *const *next = round == 0 ? mutex : rcu;
+		int want = round == 0 ? SHMREP_MODE_MUTEX : SHMREP_MODE_RCU;
+
+		CU_ASSERT(tu_daemon_stop(&d) == 0);
+		CU_ASSERT_FATAL(tu_daemon_restart(&d, next) == 0);
+		CU_ASSERT(shmrep_info_get(h, &info) == 0);
+		CU_ASSERT(info.mode == want);
+		CU_ASSERT(info.keys == 500);
+		CU_ASSERT(shmrep_get(h, 0, "k499", 4, v, sizeof(v), &len) == 0);
+		fd = tu_connect(d.sock);
+		tu_cmd(fd, buf, sizeof(buf), "INFO", "shmrep", NULL);
+		CU_ASSERT(strstr(buf, want == SHMREP_MODE_MUTEX ? "mode:mutex"
+								: "mode:rcu") != NULL);
+		tu_cmd(fd, buf, sizeof(buf), "SET", "k0", round ? "r" : "m", NULL);
+		close(fd);
+		CU_ASSERT(shmrep_get(h, 0, "k0", 2, v, sizeof(v), &len) == 0);
+		CU_ASSERT(len == 1 && v[0] == (round ? 'r' : 'm'));
+	}
+	shmrep_close(h);
 	CU_ASSERT(tu_daemon_stop(&d) == 0);
 }
 
@@ -487,6 +556,8 @@ static CU_TestInfo tests[] = {
 	{ "full_region", test_full_region },
 	{ "restart_followed", test_restart_followed },
 	{ "sigkill_while_writing", test_sigkill_while_writing },
+	{ "sigkill_while_writing_mutex", test_sigkill_while_writing_mutex },
+	{ "mode_switch", test_mode_switch },
 	{ "auth", test_auth },
 	CU_TEST_INFO_NULL,
 };

@@ -411,7 +411,7 @@ static int cons_batch(struct shm_writer *w, uint64_t g, uint64_t *rs)
 	return bad;
 }
 
-static void test_consistency(void)
+static void consistency(void)
 {
 	const char *name = tu_name("cons");
 	struct cons_arg args[CONS_READERS];
@@ -478,6 +478,20 @@ static void test_consistency(void)
 	CU_ASSERT(alloc_check(&w->alloc) == 0);
 	shm_writer_close(w);
 	tu_unlink_region(name);
+}
+
+static void test_consistency(void)
+{
+	consistency();
+}
+
+/* The same in mutex mode: readers wait out write sections instead of
+ * reading old versions, and must still never see a mix. */
+static void test_consistency_mutex(void)
+{
+	tu_mode = SHM_MODE_MUTEX;
+	consistency();
+	tu_mode = SHM_MODE_RCU;
 }
 
 /* ------------------------------------------------- reader killed in a read */
@@ -1702,6 +1716,7 @@ static void test_two_writers(void)
 
 static CU_TestInfo tests[] = {
     {"consistency", test_consistency},
+    {"consistency_mutex", test_consistency_mutex},
     {"kill_in_section", test_kill_in_section},
     {"kill_writer", test_kill_writer},
     {"fork_slots", test_fork_slots},

@@ -39,6 +39,7 @@ static void unlink_all(const char *name)
 		if (strncmp(e->d_name, prefix, plen))
 			continue;
 		if (!strcmp(rest, "data") || !strcmp(rest, "ctl") ||
+		    !strcmp(rest, "journal") ||
 		    !strncmp(rest, "data.tmp.", 9) || !strncmp(rest, "ctl.tmp.", 8))
 			unlinkat(dirfd(d), e->d_name, 0);
 	}
@@ -76,12 +77,14 @@ const char *tu_name(const char *tag)
 	return names[nnames++];
 }
 
+int tu_mode = SHM_MODE_RCU;
+
 struct shm_writer *tu_writer_slots(const char *name, uint64_t size,
 				   uint32_t nslots)
 {
 	struct shm_writer_config cfg = {
 		.name = name, .size = size, .ndb = 16, .nslots = nslots,
-		.mode = SHM_MODE_RCU, .perm = 0600, .membarrier = true,
+		.mode = tu_mode, .perm = 0600, .membarrier = true,
 		.stall_warn_ms = 1000, .keep_data = true,
 	};
 	struct shm_writer *w = NULL;

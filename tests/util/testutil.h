@@ -33,7 +33,10 @@ const char *tu_name(const char *tag);
 /* Remove an instance's region files now. */
 void tu_unlink_region(const char *name);
 
-/* A writer on a fresh region of size bytes (rcu mode, 16 dbs). */
+/* The mode tu_writer() creates regions in (SHM_MODE_RCU by default). */
+extern int tu_mode;
+
+/* A writer on a fresh region of size bytes (tu_mode, 16 dbs). */
 struct shm_writer *tu_writer(const char *name, uint64_t size);
 struct shm_writer *tu_writer_slots(const char *name, uint64_t size,
 				   uint32_t nslots);
