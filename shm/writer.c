@@ -984,7 +984,7 @@ static int copy_leaf(void *arg, const struct shm_leaf *const *ls, unsigned n)
 static void old_recover(struct shm_writer *w, int fd, void **old_base,
 			uint64_t size)
 {
-	struct shm_hdr *oh;
+	struct shm_hdr *oh = NULL;
 	int lrc, n;
 
 	if (map_file(fd, size, PROT_READ | PROT_WRITE, (void **)&oh))
