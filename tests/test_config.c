@@ -170,6 +170,7 @@ static bool same_config(const struct config *a, const struct config *b)
 	    a->mode != b->mode || a->readers != b->readers ||
 	    a->shmperm != b->shmperm || a->membarrier != b->membarrier ||
 	    a->reader_stall_warn_ms != b->reader_stall_warn_ms ||
+	    a->mutex_drain_timeout_ms != b->mutex_drain_timeout_ms ||
 	    a->batch_max_commands != b->batch_max_commands ||
 	    a->batch_max_usec != b->batch_max_usec ||
 	    !SAME_STR(unixsocket) || a->unixsocketperm != b->unixsocketperm ||
@@ -202,6 +203,7 @@ static const char default_dump[] =
 	"shmperm 0644\n"
 	"membarrier yes\n"
 	"reader-stall-warn 10000\n"
+	"mutex-drain-timeout 1000\n"
 	"batch-max-commands 10000\n"
 	"batch-max-usec 1000\n"
 	"unixsocket /tmp/shmrep.default.sock\n"
@@ -237,6 +239,7 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(c.shmperm, 0644);
 	CU_ASSERT(c.membarrier);
 	CU_ASSERT_EQUAL(c.reader_stall_warn_ms, 10000);
+	CU_ASSERT_EQUAL(c.mutex_drain_timeout_ms, 1000);
 	CU_ASSERT_EQUAL(c.batch_max_commands, 10000);
 	CU_ASSERT_EQUAL(c.batch_max_usec, 1000);
 	CU_ASSERT_STRING_EQUAL(c.unixsocket, "/tmp/shmrep.default.sock");
@@ -318,6 +321,7 @@ static const struct ok_case ok_cases[] = {
 	{ "membarrier YES", "membarrier", "yes" },
 	{ "membarrier No", "membarrier", "no" },
 	{ "reader-stall-warn 0", "reader-stall-warn", "0" },
+	{ "mutex-drain-timeout 1", "mutex-drain-timeout", "1" },
 	{ "reader-stall-warn 9223372036854775807", "reader-stall-warn",
 	  "9223372036854775807" },
 	{ "batch-max-commands 1", "batch-max-commands", "1" },
@@ -616,6 +620,8 @@ static const struct bad_case bad_cases[] = {
 	{ "membarrier true", E_YN },
 	{ "membarrier 1", E_YN },
 	{ "membarrier \"\"", E_YN },
+	{ "mutex-drain-timeout 0",
+	  "argument must be between 1 and 9223372036854775807 inclusive" },
 	{ "reader-stall-warn -1",
 	  "argument must be between 0 and 9223372036854775807 inclusive" },
 	{ "reader-stall-warn 9223372036854775808", E_INT },
@@ -1526,6 +1532,7 @@ static void test_dump_round_trip(void)
 			   "name x.y_z-1\nsize 3000000\nmode mutex\n"
 			   "readers 65536\nshmperm 0\nmembarrier no\n"
 			   "reader-stall-warn 9223372036854775807\n"
+			   "mutex-drain-timeout 9223372036854775807\n"
 			   "batch-max-commands 4294967295\n"
 			   "batch-max-usec 1\n"
 			   "unixsocket \"/tmp/sock with 'quotes' \\\"x\\\"\"\n"
@@ -1547,7 +1554,7 @@ static void test_dump_round_trip(void)
 	d1 = config_dump(&a);
 	for (const char *p = d1; *p; p++)
 		lines += *p == '\n';
-	CU_ASSERT_EQUAL(lines, 28);
+	CU_ASSERT_EQUAL(lines, 29);
 	config_init(&b);
 	CU_ASSERT_EQUAL(load(&b, d1), 0);
 	CU_ASSERT(same_config(&a, &b));
@@ -1569,7 +1576,8 @@ static void test_dump_random(void)
 	static const char *const pieces[] = {
 		"name n%llu", "size %llukb", "mode mutex", "mode rcu",
 		"readers %llu", "shmperm %llo", "membarrier no",
-		"reader-stall-warn %llu", "batch-max-commands %llu",
+		"reader-stall-warn %llu", "mutex-drain-timeout 1%llu",
+		"batch-max-commands %llu",
 		"batch-max-usec %llu", "unixsocket /tmp/s%llu",
 		"unixsocketperm %llo", "port %llu", "bind a%llu b",
 		"bind \"\"", "tcp-backlog %llu", "loglevel debug",
@@ -1580,7 +1588,7 @@ static void test_dump_random(void)
 		"replicaof no one", "masterauth m%llu", "masteruser u%llu",
 	};
 	static const unsigned long long mods[] = {
-		1000, 65536, 1, 1, 65536, 0777, 1, ~0ull >> 1, 1u << 31,
+		1000, 65536, 1, 1, 65536, 0777, 1, ~0ull >> 1, 1000000, 1u << 31,
 		1u << 31, 1000, 0777, 65536, 100, 1, 1u << 31, 1, 100, 1,
 		1000, 1024, 1u << 31, 1u << 31, 1000, 1000, 1u << 31, 100, 1,
 		100, 100,
