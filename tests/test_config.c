@@ -1614,11 +1614,12 @@ static void test_dump_random(void)
 
 			if (i == 1)
 				v += 256; /* size in kb, in bounds */
-			if (i == 4 || i == 8 || i == 9 || i == 20 || i == 21)
-				v += 1;
-			if (i == 24)
+			/* Pieces whose minimum is above zero. */
+			if (i == 4 || i == 9 || i == 10 || i == 21 || i == 22)
 				v += 1;
 			if (i == 25)
+				v += 1;
+			if (i == 26)
 				v += 1 << 20;
 			snprintf(line, sizeof(line), pieces[i], v);
 			tl += (size_t)sprintf(text + tl, "%s\n", line);
