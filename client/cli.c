@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,19 @@ static void usage(FILE *f)
 		"  exists KEY               1 or 0\n"
 		"  dbsize                   number of keys in DB\n"
 		"  scan [PATTERN]           every key of DB (matching PATTERN)\n"
+		"  hget KEY FIELD           the value of FIELD in hash KEY\n"
+		"  hgetall KEY              every field and value, one a line\n"
+		"  hlen KEY                 number of fields (0: no such key)\n"
+		"  sismember KEY MEMBER     1 or 0\n"
+		"  smembers KEY             every member, one a line\n"
+		"  scard KEY                number of members (0: no such key)\n"
+		"  llen KEY                 number of elements (0: no such key)\n"
+		"  lindex KEY INDEX         the element at INDEX (-1: the last)\n"
+		"  lrange KEY START STOP    elements START..STOP, one a line\n"
+		"  zscore KEY MEMBER        the score of MEMBER in sorted set KEY\n"
+		"  zrange KEY START STOP    members START..STOP by rank, each\n"
+		"                           followed by its score, one a line\n"
+		"  zcard KEY                number of members (0: no such key)\n"
 		"  info                     version, mode, keys, replication state\n"
 		"  readers                  the reader-slot table\n"
 		"  unlink                   remove the instance's region files\n"
@@ -147,6 +161,243 @@ static int cmd_scan(shmrep *h, int db, const char *match)
 	} while (rc == 0 && cursor);
 	shmrep_snapshot_end(s);
 	return rc ? fail(rc, "scan") : 0;
+}
+
+/* A view, then a newline. */
+static void put_view(const shmrep_view *v)
+{
+	fwrite(v->ptr, 1, v->len, stdout);
+	putchar('\n');
+}
+
+/* One snapshot read of a hash or set key: hget, hlen, scard, sismember. */
+static int cmd_coll_one(shmrep *h, int db, const char *cmd, const char *key,
+			const char *arg)
+{
+	shmrep_snapshot *s;
+	shmrep_view v;
+	uint64_t n = 0;
+	int rc = shmrep_snapshot_begin(h, &s);
+
+	if (rc)
+		return fail(rc, cmd);
+	if (!strcmp(cmd, "hget")) {
+		rc = shmrep_snapshot_hget(s, db, key, strlen(key), arg,
+					  strlen(arg), &v);
+		if (rc == 0)
+			put_view(&v);
+		else if (rc == SHMREP_ENOENT)
+			printf("(nil)\n");
+	} else if (!strcmp(cmd, "sismember")) {
+		rc = shmrep_snapshot_sismember(s, db, key, strlen(key), arg,
+					       strlen(arg));
+		if (rc >= 0) {
+			printf("%d\n", rc);
+			rc = 0;
+		}
+	} else {
+		rc = !strcmp(cmd, "hlen")
+			     ? shmrep_snapshot_hlen(s, db, key, strlen(key), &n)
+			     : shmrep_snapshot_scard(s, db, key, strlen(key), &n);
+		/* As Redis: a missing key counts nothing. */
+		if (rc == 0 || rc == SHMREP_ENOENT) {
+			printf("%" PRIu64 "\n", n);
+			rc = 0;
+		}
+	}
+	shmrep_snapshot_end(s);
+	if (rc == SHMREP_ENOENT)
+		return 1;
+	return rc ? fail(rc, cmd) : 0;
+}
+
+/* hgetall (field and value lines) and smembers (member lines). */
+static int cmd_coll_all(shmrep *h, int db, const char *cmd, const char *key)
+{
+	bool hash = !strcmp(cmd, "hgetall");
+	shmrep_snapshot *s;
+	shmrep_iter it;
+	shmrep_entry e;
+	int rc = shmrep_snapshot_begin(h, &s);
+
+	if (rc)
+		return fail(rc, cmd);
+	rc = hash ? shmrep_snapshot_hiter(s, db, key, strlen(key), &it)
+		  : shmrep_snapshot_siter(s, db, key, strlen(key), &it);
+	while (rc == 0 && (rc = shmrep_iter_next(&it, &e)) == 1) {
+		put_view(&e.key);
+		if (hash)
+			put_view(&e.value);
+		rc = 0;
+	}
+	shmrep_snapshot_end(s);
+	if (rc == SHMREP_ENOENT)
+		return 1;
+	return rc ? fail(rc, cmd) : 0;
+}
+
+/* argv as a Redis index (a 64-bit integer, nothing else); else false. */
+static bool parse_index(const char *a, int64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoll(a, &end, 10);
+	return *a && !*end && errno == 0;
+}
+
+static int cmd_llen(shmrep *h, int db, const char *key)
+{
+	shmrep_snapshot *s;
+	uint64_t n = 0;
+	int rc = shmrep_snapshot_begin(h, &s);
+
+	if (rc)
+		return fail(rc, "llen");
+	rc = shmrep_snapshot_llen(s, db, key, strlen(key), &n);
+	shmrep_snapshot_end(s);
+	/* As Redis: a missing key is an empty list. */
+	if (rc && rc != SHMREP_ENOENT)
+		return fail(rc, "llen");
+	printf("%" PRIu64 "\n", n);
+	return 0;
+}
+
+static int cmd_lindex(shmrep *h, int db, const char *key, const char *idx)
+{
+	shmrep_snapshot *s;
+	shmrep_view v;
+	int64_t i;
+	int rc;
+
+	if (!parse_index(idx, &i)) {
+		fprintf(stderr, "shmrep: lindex: bad index '%s'\n", idx);
+		return 2;
+	}
+	rc = shmrep_snapshot_begin(h, &s);
+	if (rc)
+		return fail(rc, "lindex");
+	rc = shmrep_snapshot_lindex(s, db, key, strlen(key), i, &v);
+	if (rc == 0) {
+		fwrite(v.ptr, 1, v.len, stdout);
+		putchar('\n');
+	}
+	shmrep_snapshot_end(s);
+	/* No such key, or no such index: Redis's nil either way. */
+	if (rc == SHMREP_ENOENT || rc == SHMREP_ERANGE) {
+		printf("(nil)\n");
+		return 1;
+	}
+	return rc ? fail(rc, "lindex") : 0;
+}
+
+static int cmd_lrange(shmrep *h, int db, const char *key, const char *start,
+		      const char *stop)
+{
+	shmrep_snapshot *s;
+	shmrep_iter it;
+	shmrep_entry e;
+	int64_t a, b;
+	int rc;
+
+	if (!parse_index(start, &a) || !parse_index(stop, &b)) {
+		fprintf(stderr, "shmrep: lrange: bad index\n");
+		return 2;
+	}
+	rc = shmrep_snapshot_begin(h, &s);
+	if (rc)
+		return fail(rc, "lrange");
+	rc = shmrep_snapshot_lrange(s, db, key, strlen(key), a, b, &it);
+	while (rc == 0 && (rc = shmrep_iter_next(&it, &e)) == 1) {
+		fwrite(e.key.ptr, 1, e.key.len, stdout);
+		putchar('\n');
+		rc = 0;
+	}
+	shmrep_snapshot_end(s);
+	if (rc == SHMREP_ENOENT)
+		return 1;
+	return rc ? fail(rc, "lrange") : 0;
+}
+
+/* A score as Redis prints one (its d2string): inf, -inf, integers below
+ * 2^52 without a decimal point, anything else with 17 digits. */
+static void put_score(double d)
+{
+	if (isinf(d))
+		printf("%s\n", d > 0 ? "inf" : "-inf");
+	else if (d == 0)
+		printf("%s\n", signbit(d) ? "-0" : "0");
+	else if (d > -4503599627370495.0 && d < 4503599627370496.0 &&
+		 d == (double)(long long)d)
+		printf("%lld\n", (long long)d);
+	else
+		printf("%.17g\n", d);
+}
+
+static int cmd_zscore(shmrep *h, int db, const char *key, const char *m)
+{
+	shmrep_snapshot *s;
+	double d;
+	int rc = shmrep_snapshot_begin(h, &s);
+
+	if (rc)
+		return fail(rc, "zscore");
+	rc = shmrep_snapshot_zscore(s, db, key, strlen(key), m, strlen(m), &d);
+	shmrep_snapshot_end(s);
+	if (rc == SHMREP_ENOENT) {
+		printf("(nil)\n");
+		return 1;
+	}
+	if (rc)
+		return fail(rc, "zscore");
+	put_score(d);
+	return 0;
+}
+
+static int cmd_zcard(shmrep *h, int db, const char *key)
+{
+	shmrep_snapshot *s;
+	uint64_t n = 0;
+	int rc = shmrep_snapshot_begin(h, &s);
+
+	if (rc)
+		return fail(rc, "zcard");
+	rc = shmrep_snapshot_zcard(s, db, key, strlen(key), &n);
+	shmrep_snapshot_end(s);
+	/* As Redis: a missing key is an empty set. */
+	if (rc && rc != SHMREP_ENOENT)
+		return fail(rc, "zcard");
+	printf("%" PRIu64 "\n", n);
+	return 0;
+}
+
+/* ZRANGE KEY START STOP WITHSCORES: member and score lines. */
+static int cmd_zrange(shmrep *h, int db, const char *key, const char *start,
+		      const char *stop)
+{
+	shmrep_snapshot *s;
+	shmrep_iter it;
+	shmrep_entry e;
+	int64_t a, b;
+	int rc;
+
+	if (!parse_index(start, &a) || !parse_index(stop, &b)) {
+		fprintf(stderr, "shmrep: zrange: bad index\n");
+		return 2;
+	}
+	rc = shmrep_snapshot_begin(h, &s);
+	if (rc)
+		return fail(rc, "zrange");
+	rc = shmrep_snapshot_zrange(s, db, key, strlen(key), a, b, 0, &it);
+	while (rc == 0 && (rc = shmrep_iter_next(&it, &e)) == 1) {
+		put_view(&e.key);
+		put_score(e.score);
+		rc = 0;
+	}
+	shmrep_snapshot_end(s);
+	if (rc == SHMREP_ENOENT)
+		return 1;
+	return rc ? fail(rc, "zrange") : 0;
 }
 
 static const char *link_name(int link)
@@ -298,6 +549,26 @@ int main(int argc, char **argv)
 		rc = cmd_dbsize(h, db);
 	else if (!strcmp(cmd, "scan") && argc <= 1)
 		rc = cmd_scan(h, db, argc ? argv[0] : NULL);
+	else if ((!strcmp(cmd, "hget") || !strcmp(cmd, "sismember")) &&
+		 argc == 2)
+		rc = cmd_coll_one(h, db, cmd, argv[0], argv[1]);
+	else if ((!strcmp(cmd, "hlen") || !strcmp(cmd, "scard")) && argc == 1)
+		rc = cmd_coll_one(h, db, cmd, argv[0], NULL);
+	else if ((!strcmp(cmd, "hgetall") || !strcmp(cmd, "smembers")) &&
+		 argc == 1)
+		rc = cmd_coll_all(h, db, cmd, argv[0]);
+	else if (!strcmp(cmd, "llen") && argc == 1)
+		rc = cmd_llen(h, db, argv[0]);
+	else if (!strcmp(cmd, "lindex") && argc == 2)
+		rc = cmd_lindex(h, db, argv[0], argv[1]);
+	else if (!strcmp(cmd, "lrange") && argc == 3)
+		rc = cmd_lrange(h, db, argv[0], argv[1], argv[2]);
+	else if (!strcmp(cmd, "zscore") && argc == 2)
+		rc = cmd_zscore(h, db, argv[0], argv[1]);
+	else if (!strcmp(cmd, "zrange") && argc == 3)
+		rc = cmd_zrange(h, db, argv[0], argv[1], argv[2]);
+	else if (!strcmp(cmd, "zcard") && argc == 1)
+		rc = cmd_zcard(h, db, argv[0]);
 	else if (!strcmp(cmd, "info") && argc == 0)
 		rc = cmd_info(h);
 	else if (!strcmp(cmd, "readers") && argc == 0)

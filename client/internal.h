@@ -192,6 +192,57 @@ section_enter(struct shmrep *h, struct shmrep_snapshot *s)
 	return 0;
 }
 
+/* The snapshot's "now", read once, on its first TTL check. */
+static inline int64_t snap_now(struct shmrep_snapshot *s)
+{
+	if (!s->now_ms)
+		s->now_ms = region_now_ms();
+	return s->now_ms;
+}
+
+static inline int snap_check_db(const struct shmrep_snapshot *s, int db)
+{
+	return db < 0 || (unsigned)db >= s->map->view.ndb ? SHMREP_EINVAL : 0;
+}
+
+/*
+ * The live (unexpired) leaf of key in db: 0 and *out, SHMREP_ENOENT
+ * (missing or expired), SHMREP_EINVAL (db) or SHMREP_ECORRUPT.  The walk
+ * (hamt_find) checks every ref against the mapped size, and the leaf's
+ * header and key bytes; its value is for the caller to check.
+ */
+static inline __attribute__((always_inline)) int
+snap_lookup(struct shmrep_snapshot *s, int db, const void *key, size_t klen,
+	    const struct shm_leaf **out)
+{
+	const struct shm_view *v = &s->map->view;
+	int rc = snap_check_db(s, db);
+
+	if (rc)
+		return rc;
+	if (klen > SHM_MAX_KEY)
+		return SHMREP_ENOENT;
+	rc = hamt_find(v, s->rec->db[db].root, shm_hash(v->seed, key, klen),
+		       key, (uint32_t)klen, out);
+	if (rc)
+		return rc;
+	if ((*out)->expire_ms && shm_leaf_expired(*out, snap_now(s)))
+		return SHMREP_ENOENT;
+	return 0;
+}
+
+/* Same, for a key that must hold type: or SHMREP_EWRONGTYPE. */
+static inline int snap_lookup_type(struct shmrep_snapshot *s, int db,
+				   const void *key, size_t klen, uint8_t type,
+				   const struct shm_leaf **out)
+{
+	int rc = snap_lookup(s, db, key, klen, out);
+
+	if (!rc && (*out)->type != type)
+		rc = SHMREP_EWRONGTYPE;
+	return rc;
+}
+
 /* Close a read section.  The release store pairs with the writer's slot
  * scan: every read of the region above happens before the slot reads 0. */
 static inline __attribute__((always_inline)) void

@@ -29,45 +29,12 @@ static inline void small_copy(void *dst, const void *src, size_t n)
 	}
 }
 
-static int64_t snap_now(struct shmrep_snapshot *s)
-{
-	if (!s->now_ms)
-		s->now_ms = region_now_ms();
-	return s->now_ms;
-}
-
-static inline int check_db(const struct shmrep_snapshot *s, int db)
-{
-	return db < 0 || (unsigned)db >= s->map->view.ndb ? SHMREP_EINVAL : 0;
-}
-
-/* The live (unexpired) leaf of key in db, or an error. */
-static inline __attribute__((always_inline)) int
-lookup(struct shmrep_snapshot *s, int db, const void *key, size_t klen,
-       const struct shm_leaf **out)
-{
-	const struct shm_view *v = &s->map->view;
-	int rc = check_db(s, db);
-
-	if (rc)
-		return rc;
-	if (klen > SHM_MAX_KEY)
-		return SHMREP_ENOENT;
-	rc = hamt_find(v, s->rec->db[db].root, shm_hash(v->seed, key, klen),
-		       key, (uint32_t)klen, out);
-	if (rc)
-		return rc;
-	if ((*out)->expire_ms && shm_leaf_expired(*out, snap_now(s)))
-		return SHMREP_ENOENT;
-	return 0;
-}
-
 static inline __attribute__((always_inline)) int
 get_view(struct shmrep_snapshot *s, int db, const void *key, size_t klen,
 	 shmrep_view *out)
 {
 	const struct shm_leaf *l;
-	int rc = lookup(s, db, key, klen, &l);
+	int rc = snap_lookup(s, db, key, klen, &l);
 
 	if (rc)
 		return rc;
@@ -84,7 +51,7 @@ static int get_ttl(struct shmrep_snapshot *s, int db, const void *key,
 		   size_t klen, int64_t *ms)
 {
 	const struct shm_leaf *l;
-	int rc = lookup(s, db, key, klen, &l);
+	int rc = snap_lookup(s, db, key, klen, &l);
 
 	if (rc)
 		return rc;
@@ -96,7 +63,7 @@ static int get_type(struct shmrep_snapshot *s, int db, const void *key,
 		    size_t klen, int *type)
 {
 	const struct shm_leaf *l;
-	int rc = lookup(s, db, key, klen, &l);
+	int rc = snap_lookup(s, db, key, klen, &l);
 
 	if (rc)
 		return rc;
@@ -109,7 +76,7 @@ static int get_type(struct shmrep_snapshot *s, int db, const void *key,
 
 static int get_dbsize(struct shmrep_snapshot *s, int db, uint64_t *n)
 {
-	int rc = check_db(s, db);
+	int rc = snap_check_db(s, db);
 
 	if (rc)
 		return rc;
@@ -413,7 +380,7 @@ SHMREP_EXPORT int shmrep_snapshot_scan(shmrep_snapshot *s, int db,
 		.s = s, .match = match, .mlen = match ? strlen(match) : 0,
 		.keys = keys, .cap = cap,
 	};
-	int rc = check_db(s, db);
+	int rc = snap_check_db(s, db);
 
 	*n = 0;
 	if (rc)

@@ -16,7 +16,8 @@
 
 /* Every file's table, merged and sorted once at start-up. */
 static const struct command *const tables[] = {
-	cmds_server, cmds_string, cmds_keys,
+	cmds_server, cmds_string, cmds_keys, cmds_multi, cmds_debug,
+	cmds_hash, cmds_set, cmds_list, cmds_zset,
 };
 
 static struct command *table;

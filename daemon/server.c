@@ -83,6 +83,7 @@ static void client_free(struct client *c)
 	if (!cds_list_empty(&c->pending))
 		cds_list_del(&c->pending);
 	srv.nclients--;
+	multi_client_free(c);
 	resp_parser_free(&c->parser);
 	resp_out_free(&c->out);
 	free(c->qbuf);
@@ -261,43 +262,6 @@ static void flush_pending(void)
 
 /* ------------------------------------------------------------- dispatching */
 
-void reply_ok(struct client *c)
-{
-	resp_add_simple(&c->out, "OK");
-}
-
-void reply_wrong_args(struct client *c)
-{
-	resp_add_errorf(&c->out, "ERR wrong number of arguments for '%s' command",
-			c->cmd->name);
-}
-
-void reply_syntax(struct client *c)
-{
-	resp_add_error(&c->out, "ERR syntax error");
-}
-
-void reply_wrongtype(struct client *c)
-{
-	resp_add_error(&c->out,
-		       "WRONGTYPE Operation against a key holding the wrong kind of value");
-}
-
-void reply_not_int(struct client *c)
-{
-	resp_add_error(&c->out, "ERR value is not an integer or out of range");
-}
-
-/* Redis compares option words with strcasecmp(), which stops at a NUL:
- * "nx\0junk" is NX there, so it is here. */
-bool arg_is(const struct client *c, int i, const char *s)
-{
-	size_t n = strlen(s);
-
-	return c->argv[i].len >= n && strncasecmp(c->argv[i].p, s, n) == 0 &&
-	       (c->argv[i].len == n || c->argv[i].p[n] == '\0');
-}
-
 /* name: the command name, NUL-terminated (argv[0] may hold NULs). */
 static void unknown_command(struct client *c, const char *name)
 {
@@ -321,7 +285,7 @@ static void unknown_command(struct client *c, const char *name)
 void dispatch(struct client *c)
 {
 	const struct command *cmd;
-	int rc;
+	size_t mark = c->out.len;
 
 	srv.stat_commands++;
 	c->cmds++;
@@ -334,17 +298,30 @@ void dispatch(struct client *c)
 		memcpy(name, c->argv[0].p, n);
 		name[n] = '\0';
 		unknown_command(c, name);
+		multi_rejected(c, mark);
 		return;
 	}
 	if ((cmd->arity > 0 && c->argc != cmd->arity) ||
 	    (cmd->arity < 0 && c->argc < -cmd->arity)) {
 		reply_wrong_args(c);
+		multi_rejected(c, mark);
 		return;
 	}
 	if (!c->authenticated && !(cmd->flags & CMD_NOAUTH)) {
 		resp_add_error(&c->out, "NOAUTH Authentication required.");
+		multi_rejected(c, mark);
 		return;
 	}
+	if (multi_queue(c))
+		return;
+	call(c);
+}
+
+void call(struct client *c)
+{
+	const struct command *cmd = c->cmd;
+	int rc;
+
 	if (!(cmd->flags & CMD_WRITE)) {
 		cmd->proc(c);
 		return;
@@ -354,11 +331,14 @@ void dispatch(struct client *c)
 
 		rc = shm_wr_begin(srv.w);
 		if (rc == 0) {
+			multi_watch_before(c);
 			rc = cmd->proc(c);
-			if (rc == -ENOMEM)
+			if (rc == -ENOMEM) {
 				shm_wr_abort(srv.w);
-			else
+			} else {
+				multi_watch_after(c);
 				shm_wr_commit(srv.w);
+			}
 		}
 		if (rc == -ENOMEM) {
 			c->out.len = mark;

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "resp.h"
+#include "shmrep.h"
 
 struct shm_writer;
 struct shm_leaf;
@@ -35,6 +36,7 @@ struct shm_leaf;
 #define CMD_NOSCRIPT 0x80u
 
 struct client;
+struct multi_state;
 
 /*
  * A command handler writes its reply to c->out and returns 0, or returns
@@ -81,6 +83,7 @@ struct client {
 	uint64_t ctime_ms, last_ms;
 	uint64_t cmds;
 	char name[64]; /* CLIENT SETNAME */
+	struct multi_state *multi; /* MULTI and WATCH (t_multi.c), or NULL */
 };
 
 struct server {
@@ -139,7 +142,33 @@ const struct command *command_at(int i);
 /* Dispatch one parsed command of c. */
 void dispatch(struct client *c);
 
-/* Reply helpers shared by command files. */
+/* Run c's command (c->cmd, c->argc, c->argv), checked and not queued: a
+ * write as a writer command of its own.  dispatch() and EXEC use it. */
+void call(struct client *c);
+
+/*
+ * Transactions (t_multi.c).  multi_queue: if c is in MULTI and its command
+ * is one to queue, queue it, reply +QUEUED and return true.
+ * multi_rejected: dispatch() rejected c's command with the error it wrote
+ * at c->out.buf + mark (flags an open transaction).  multi_watch_before /
+ * after: around every write command (inside its writer command, after
+ * begin and before commit), to find the watched keys it touches.
+ * multi_client_free: c is going.
+ */
+bool multi_queue(struct client *c);
+void multi_rejected(struct client *c, size_t mark);
+void multi_watch_before(struct client *c);
+void multi_watch_after(struct client *c);
+void multi_client_free(struct client *c);
+
+/* Reply and argument helpers shared by command files (args.c). */
+
+/* malloc, calloc and reallocarray that stop the daemon when its own heap
+ * is exhausted (readers keep the last published version). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n, size_t size);
+
 void reply_wrong_args(struct client *c);
 void reply_syntax(struct client *c);
 void reply_wrongtype(struct client *c);
@@ -153,6 +182,35 @@ bool arg_is(const struct client *c, int i, const char *s);
  * "value is not an integer or out of range") and return false. */
 bool arg_ll(struct client *c, int i, long long *v, const char *msg);
 
+/* argv[i] up to its first NUL, as a C string: in buf if it fits (cap),
+ * else on the heap, which the caller frees when the result is not buf.
+ * (Redis's sds arguments end at a NUL for every libc parser.) */
+char *arg_cstr(const struct client *c, int i, char *buf, size_t cap);
+
+/* argv[from, from + n) as views: in buf if they fit (cap), else on the
+ * heap, which the caller frees when the result is not buf. */
+shmrep_view *args_views(const struct client *c, int from, int n,
+			shmrep_view *buf, size_t cap);
+
+/* A SCAN-family cursor at argv[i]; on failure reply "ERR invalid cursor"
+ * and return false. */
+bool arg_cursor(struct client *c, int i, uint64_t *cursor);
+
+/* SCAN options from argv[i] on: [MATCH pattern] [COUNT count], and
+ * [TYPE type] if type is set (SCAN's own).  pat is NULL for every key
+ * (no MATCH, or "*").  On a bad option, reply and return false. */
+struct scan_opts {
+	long long count;
+	const char *pat, *type;
+	size_t plen, tlen;
+};
+bool scan_opts_parse(struct client *c, int i, bool type, struct scan_opts *o);
+
+/* The SCAN reply: the next cursor, then items (an array built with a
+ * deferred length), or an empty array if items is NULL. */
+void reply_scan(struct client *c, uint64_t cursor,
+		const struct resp_out *items);
+
 /* COMMAND (commands.c). */
 int cmd_command(struct client *c);
 
@@ -160,5 +218,11 @@ int cmd_command(struct client *c);
 extern const struct command cmds_server[];
 extern const struct command cmds_string[];
 extern const struct command cmds_keys[];
+extern const struct command cmds_multi[];
+extern const struct command cmds_debug[];
+extern const struct command cmds_hash[];
+extern const struct command cmds_set[];
+extern const struct command cmds_list[];
+extern const struct command cmds_zset[];
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * t_keys.c - commands on keys of any type: DEL, UNLINK, EXISTS, the EXPIRE
- * family, TTL, PTTL, PERSIST, TYPE, RENAME, RENAMENX, KEYS and SCAN, with
- * Redis 7.0's semantics (src/db.c and src/expire.c were the reference).
+ * family, TTL, PTTL, PERSIST, TYPE, RENAME, RENAMENX, MOVE, COPY, SWAPDB,
+ * KEYS and SCAN, with Redis 7.0's semantics (src/db.c and src/expire.c
+ * were the reference).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "log.h"
 #include "strmatch.h"
 #include "hamt.h"
 #include "keys.h"
@@ -235,18 +237,20 @@ static int cmd_type(struct client *c)
 	return 0;
 }
 
+/*
+ * RENAME and RENAMENX: the value changes keys without being copied
+ * (keys_move: a new leaf carries the same inline value, a large
+ * collection's descriptor included, and the old leaf goes alone), so a
+ * rename costs the same for a string and for a million-element set.
+ */
 static int rename_generic(struct client *c, bool nx)
 {
 	const struct resp_arg *src = &c->argv[1], *dst = &c->argv[2];
-	const struct shm_leaf *l;
-	uint8_t *p;
-	shm_ref r;
 	int err = 0;
 
-	l = db_find(c, c->db, src, &err);
-	if (err)
-		return err;
-	if (!l) {
+	if (!db_find(c, c->db, src, &err)) {
+		if (err)
+			return err;
 		resp_add_error(&c->out, "ERR no such key");
 		return 0;
 	}
@@ -265,16 +269,11 @@ static int rename_generic(struct client *c, bool nx)
 		if (err)
 			return err;
 	}
-	/* The value moves to a leaf under the new key, TTL included. */
-	r = keys_leaf_new(srv.w, dst->p, (uint32_t)dst->len, l->type, l->vlen,
-			  l->expire_ms);
-	if (!r)
+	/* A key the region cannot hold: as for a full region. */
+	if (dst->len > SHM_MAX_KEY)
 		return -ENOMEM;
-	p = (uint8_t *)shm_wr_ptr(srv.w, r) + sizeof(struct shm_leaf) + dst->len;
-	memcpy(p, shm_leaf_val(l), l->vlen);
-	err = db_link(c->db, r);
-	if (!err)
-		err = db_delete(c->db, src->p, src->len);
+	err = keys_move(srv.w, c->db, src->p, (uint32_t)src->len, c->db,
+			dst->p, (uint32_t)dst->len);
 	if (err)
 		return err;
 	if (nx)
@@ -292,6 +291,152 @@ static int cmd_rename(struct client *c)
 static int cmd_renamenx(struct client *c)
 {
 	return rename_generic(c, true);
+}
+
+/*
+ * argv[i] as a database index, read as Redis reads one: an int
+ * (getIntFromObjectOrReply(); msg, when given, replaces both of its
+ * errors), in *db.  Whether that database exists is the caller's next
+ * check (db_exists).  false after replying.
+ */
+static bool arg_dbindex(struct client *c, int i, const char *msg,
+			long long *db)
+{
+	if (!arg_ll(c, i, db, msg))
+		return false;
+	if (*db >= INT_MIN && *db <= INT_MAX)
+		return true;
+	if (msg)
+		resp_add_error(&c->out, msg);
+	else
+		resp_add_errorf(&c->out,
+				"ERR value is out of range, value must between %d and %d",
+				INT_MIN, INT_MAX);
+	return false;
+}
+
+static bool db_exists(long long db)
+{
+	return db >= 0 && db < (long long)srv.w->ndb;
+}
+
+#define ERR_DB_RANGE "ERR DB index is out of range"
+#define ERR_SAME "ERR source and destination objects are the same"
+
+/* MOVE key db: like RENAME across databases, never over an existing key. */
+static int cmd_move(struct client *c)
+{
+	const struct resp_arg *key = &c->argv[1];
+	long long db;
+	int err = 0;
+
+	if (!arg_dbindex(c, 2, NULL, &db))
+		return 0;
+	if (!db_exists(db)) {
+		resp_add_error(&c->out, ERR_DB_RANGE);
+		return 0;
+	}
+	if ((unsigned)db == c->db) {
+		resp_add_error(&c->out, ERR_SAME);
+		return 0;
+	}
+	if (!db_find(c, c->db, key, &err) ||
+	    db_find(c, (unsigned)db, key, &err)) {
+		if (err)
+			return err;
+		resp_add_int(&c->out, 0);
+		return 0;
+	}
+	if (err)
+		return err;
+	err = keys_move(srv.w, c->db, key->p, (uint32_t)key->len, (unsigned)db,
+			key->p, (uint32_t)key->len);
+	if (err)
+		return err;
+	resp_add_int(&c->out, 1);
+	return 0;
+}
+
+/*
+ * COPY source destination [DB db] [REPLACE]: a deep copy, as Redis makes
+ * one.  Two live keys never share a structure: deleting one would free
+ * what the other still uses (keys.c, leaf ownership).
+ */
+static int cmd_copy(struct client *c)
+{
+	const struct resp_arg *src = &c->argv[1], *dst = &c->argv[2];
+	const struct shm_leaf *l;
+	long long db = c->db;
+	bool replace = false;
+	shm_ref r;
+	int err = 0;
+
+	for (int j = 3; j < c->argc; j++) {
+		if (arg_is(c, j, "replace")) {
+			replace = true;
+		} else if (arg_is(c, j, "db") && j + 1 < c->argc) {
+			if (!arg_dbindex(c, j + 1, NULL, &db))
+				return 0;
+			if (!db_exists(db)) {
+				resp_add_error(&c->out, ERR_DB_RANGE);
+				return 0;
+			}
+			j++;
+		} else {
+			reply_syntax(c);
+			return 0;
+		}
+	}
+	if ((unsigned)db == c->db && src->len == dst->len &&
+	    memcmp(src->p, dst->p, src->len) == 0) {
+		resp_add_error(&c->out, ERR_SAME);
+		return 0;
+	}
+	l = db_find(c, c->db, src, &err);
+	if (!l || (db_find(c, (unsigned)db, dst, &err) && !replace)) {
+		if (err)
+			return err;
+		resp_add_int(&c->out, 0);
+		return 0;
+	}
+	if (err)
+		return err;
+	if (dst->len > SHM_MAX_KEY)
+		return -ENOMEM;
+	err = keys_copy(srv.w, &srv.w->view, l, dst->p, (uint32_t)dst->len,
+			l->expire_ms, &r);
+	if (err == SHMREP_ECORRUPT) {
+		/* The writer's own value does not decode: a bug.  Undone as
+		 * for a full region, so that nothing half made is kept. */
+		srv_log(LL_WARNING,
+			"COPY: the value at key '%.*s' does not decode",
+			(int)(src->len > 128 ? 128 : src->len), src->p);
+		return -ENOMEM;
+	}
+	if (!err)
+		err = keys_link(srv.w, (unsigned)db, r, KEYS_REPLACE, NULL);
+	if (err)
+		return err;
+	resp_add_int(&c->out, 1);
+	return 0;
+}
+
+/* SWAPDB index1 index2: the two databases trade their tries and counts in
+ * the open batch; readers see the swap in one version, as everything. */
+static int cmd_swapdb(struct client *c)
+{
+	long long a, b;
+
+	if (!arg_dbindex(c, 1, "ERR invalid first DB index", &a) ||
+	    !arg_dbindex(c, 2, "ERR invalid second DB index", &b))
+		return 0;
+	if (!db_exists(a) || !db_exists(b)) {
+		resp_add_error(&c->out, ERR_DB_RANGE);
+		return 0;
+	}
+	keys_swap(srv.w, (unsigned)a, (unsigned)b);
+	reply_ok(c);
+	return 0;
 }
 
 struct key_walk {
@@ -342,66 +487,28 @@ static int cmd_keys(struct client *c)
 static int cmd_scan(struct client *c)
 {
 	struct resp_out keys = { 0 };
-	struct key_walk k = { .out = &keys, .all = true, .now = server_now_ms() };
-	unsigned long long cursor;
-	long long count = 10;
-	char *end, *cur, cbuf[32], tbuf[32];
-	size_t slot, len;
-	bool bad;
+	struct key_walk k = { .out = &keys, .now = server_now_ms() };
+	struct scan_opts o;
+	uint64_t cursor;
+	char tbuf[32];
+	size_t slot;
 
-	/* Redis's parseScanCursorOrReply(): strtoul() over the argument as a
-	 * C string, so it ends at a NUL ("0\0x" is cursor 0, "" too), with no
-	 * leading space and any number of leading zeros. */
-	len = strnlen(c->argv[1].p, c->argv[1].len);
-	cur = len < sizeof(cbuf) ? cbuf : malloc(len + 1);
-	if (!cur)
-		abort();
-	memcpy(cur, c->argv[1].p, len);
-	cur[len] = '\0';
-	errno = 0;
-	cursor = strtoull(cur, &end, 10);
-	bad = isspace((unsigned char)cur[0]) || *end != '\0' || errno == ERANGE;
-	if (cur != cbuf)
-		free(cur);
-	if (bad) {
-		resp_add_error(&c->out, "ERR invalid cursor");
+	if (!arg_cursor(c, 1, &cursor) || !scan_opts_parse(c, 2, true, &o))
 		return 0;
-	}
-	for (int i = 2; i < c->argc; i += 2) {
-		if (i + 1 >= c->argc) {
-			reply_syntax(c);
-			return 0;
-		}
-		if (arg_is(c, i, "count")) {
-			if (!arg_ll(c, i + 1, &count, NULL))
-				return 0;
-			if (count < 1) {
-				reply_syntax(c);
-				return 0;
-			}
-		} else if (arg_is(c, i, "match")) {
-			k.pat = c->argv[i + 1].p;
-			k.plen = c->argv[i + 1].len;
-			k.all = k.plen == 1 && k.pat[0] == '*';
-		} else if (arg_is(c, i, "type")) {
-			snprintf(tbuf, sizeof(tbuf), "%.*s", (int)c->argv[i + 1].len,
-				 c->argv[i + 1].p);
-			k.type = tbuf;
-		} else {
-			reply_syntax(c);
-			return 0;
-		}
+	k.pat = o.pat;
+	k.plen = o.plen;
+	k.all = !o.pat;
+	if (o.type) {
+		snprintf(tbuf, sizeof(tbuf), "%.*s", (int)o.tlen, o.type);
+		k.type = tbuf;
 	}
 	/* The keys are collected first: the cursor that precedes them in
 	 * the reply is known only once the walk stops. */
 	slot = resp_add_deferred_len(&keys);
-	hamt_scan(&srv.w->view, srv.w->db[c->db].root, (uint64_t *)&cursor,
-		  (uint64_t)count, add_key, &k);
+	hamt_scan(&srv.w->view, srv.w->db[c->db].root, &cursor,
+		  (uint64_t)o.count, add_key, &k);
 	resp_set_deferred_len(&keys, slot, k.n);
-	resp_add_array(&c->out, 2);
-	snprintf(cbuf, sizeof(cbuf), "%llu", cursor);
-	resp_add_bulk_str(&c->out, cbuf);
-	resp_add_raw(&c->out, keys.buf, keys.len);
+	reply_scan(c, cursor, &keys);
 	resp_out_free(&keys);
 	return 0;
 }
@@ -435,6 +542,12 @@ const struct command cmds_keys[] = {
 	{ "rename", cmd_rename, 3, W, 1, 2, 1, "write", "@keyspace @write @slow" },
 	{ "renamenx", cmd_renamenx, 3, W | F, 1, 2, 1, "write fast",
 	  "@keyspace @write @fast" },
+	{ "move", cmd_move, 3, W | F, 1, 1, 1, "write fast",
+	  "@keyspace @write @fast" },
+	{ "copy", cmd_copy, -3, W, 1, 2, 1, "write denyoom",
+	  "@keyspace @write @slow" },
+	{ "swapdb", cmd_swapdb, 3, W | F, 0, 0, 0, "write fast",
+	  "@keyspace @write @fast @dangerous" },
 	{ "keys", cmd_keys, 2, R, 0, 0, 0, "readonly",
 	  "@keyspace @read @slow @dangerous" },
 	{ "scan", cmd_scan, -2, R, 0, 0, 0, "readonly", "@keyspace @read @slow" },

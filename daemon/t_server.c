@@ -16,17 +16,6 @@
 #include "server.h"
 #include "writer.h"
 
-bool arg_ll(struct client *c, int i, long long *v, const char *msg)
-{
-	if (num_str2ll(c->argv[i].p, c->argv[i].len, v))
-		return true;
-	if (msg)
-		resp_add_error(&c->out, msg);
-	else
-		reply_not_int(c);
-	return false;
-}
-
 static int cmd_ping(struct client *c)
 {
 	if (c->argc > 2)
@@ -452,16 +441,12 @@ static size_t info_text(struct client *c, char *buf, size_t cap)
 static int cmd_info(struct client *c)
 {
 	size_t cap = 8192, n;
-	char *buf = malloc(cap);
+	char *buf = xmalloc(cap);
 
-	if (!buf)
-		abort();
 	n = info_text(c, buf, cap);
 	if (n >= cap) {
 		cap = n + 1;
-		buf = realloc(buf, cap);
-		if (!buf)
-			abort();
+		buf = xrealloc(buf, cap, 1);
 		n = info_text(c, buf, cap);
 	}
 	resp_add_bulk(&c->out, buf, n);

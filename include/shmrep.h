@@ -297,10 +297,13 @@ SHMREP_EXPORT int shmrep_snapshot_scan(shmrep_snapshot *s, int db,
  *
  * Every call below reads through a snapshot and hands back views that stay
  * valid until shmrep_snapshot_end(s).  A key of another type gives
- * SHMREP_EWRONGTYPE (Redis's WRONGTYPE), a missing or expired key
- * SHMREP_ENOENT unless said otherwise.  Iterations need no allocation: the
- * caller owns a shmrep_iter (on its stack is fine), which is valid while
- * its snapshot is and holds no resources (nothing to free).
+ * SHMREP_EWRONGTYPE (Redis's WRONGTYPE), a missing or expired key, and a
+ * missing field or member (hget, zscore, zrank), SHMREP_ENOENT unless said
+ * otherwise, a damaged value SHMREP_ECORRUPT.
+ * Iterations need no allocation: the caller owns a shmrep_iter (on its
+ * stack is fine), which is valid while its snapshot is and holds no
+ * resources (nothing to free).  A call that sets up an iterator leaves it
+ * usable even when it fails: empty, so shmrep_iter_next() returns 0.
  */
 
 /* One element handed out by an iterator. */
@@ -381,7 +384,8 @@ typedef struct shmrep_zbound {
  * from the end, both inclusive), rev for ZREVRANGE.  By score or by lex:
  * elements between min and max (for rev, still min <= max: the iteration
  * just runs from max down), skipping offset of them and returning at most
- * count (count < 0: all), as LIMIT does.  A missing key iterates nothing.
+ * count (count < 0: all), as LIMIT does.  A NaN score bound, or a lex
+ * bound with len > 0 and ptr NULL, gives SHMREP_EINVAL.
  */
 SHMREP_EXPORT int shmrep_snapshot_zrange(shmrep_snapshot *s, int db,
 					 const void *key, size_t klen,
@@ -401,7 +405,13 @@ SHMREP_EXPORT int shmrep_snapshot_zrangebylex(shmrep_snapshot *s, int db,
 					      int rev, int64_t offset,
 					      int64_t count, shmrep_iter *it);
 
-/* Lists (LLEN, LINDEX, LRANGE).  Indexes as Redis takes them. */
+/*
+ * Lists (LLEN, LINDEX, LRANGE).  Indexes as Redis takes them: from 0 at
+ * the head, negative from -1 at the tail.  lindex gives SHMREP_ERANGE for
+ * an index past either end (Redis's nil).  lrange, like LRANGE, iterates
+ * elements start..stop (both inclusive, clamped to the list); a range
+ * that selects nothing iterates nothing and returns 0.
+ */
 SHMREP_EXPORT int shmrep_snapshot_llen(shmrep_snapshot *s, int db,
 				       const void *key, size_t klen,
 				       uint64_t *n);

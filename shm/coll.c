@@ -55,10 +55,10 @@ int coll_set_desc(struct shm_writer *w, unsigned db,
 
 	if (shm_wr_born(w, r)) {
 		struct shm_leaf *wl = shm_wr_ptr(w, r);
-		struct shm_vcoll *d = (struct shm_vcoll *)(void *)(wl->data + wl->klen);
+		uint8_t *d = wl->data + wl->klen; /* unaligned */
 
-		shm_wr_undo(w, d, sizeof(*d));
-		*d = *desc;
+		shm_wr_undo(w, d, sizeof(*desc));
+		memcpy(d, desc, sizeof(*desc));
 		return 0;
 	}
 	return coll_link_desc(w, db, l->data, l->klen, l->type, l->enc,

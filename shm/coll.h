@@ -12,8 +12,9 @@
  *   - Every write runs in a writer command and returns -ENOMEM when the
  *     region is full; the caller aborts the command.
  *   - A large collection's structure is changed through the trie (hamt.c)
- *     and B+tree (btree.c) functions on a root kept in a writer-private
- *     copy of the descriptor, then stored with coll_set_desc().
+ *     and B+tree (btree.c) functions on a working descriptor kept in a
+ *     writer cell (shm_wr_cell), then stored with coll_set_desc().  The
+ *     descriptor in a leaf is unaligned: read with shm_leaf_desc().
  */
 #ifndef SHM_COLL_H
 #define SHM_COLL_H
@@ -25,23 +26,6 @@
 #include "read.h"
 
 struct shm_writer;
-
-/* A collection's descriptor, for leaves encoded HAMT, ZTREE or LTREE. */
-static inline const struct shm_vcoll *coll_desc(const struct shm_leaf *l)
-{
-	return (const struct shm_vcoll *)(const void *)(l->data + l->klen);
-}
-
-/* Checked for readers: NULL unless l is a large collection whose inline
- * value is a whole descriptor. */
-static inline const struct shm_vcoll *coll_desc_checked(const struct shm_leaf *l)
-{
-	if ((l->enc != SHM_E_HAMT && l->enc != SHM_E_ZTREE &&
-	     l->enc != SHM_E_LTREE) ||
-	    l->vlen != sizeof(struct shm_vcoll))
-		return NULL;
-	return coll_desc(l);
-}
 
 /*
  * A new, unlinked leaf for key (type, encoding, TTL) with vlen bytes of

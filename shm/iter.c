@@ -71,6 +71,11 @@ int iter_init_pack(shmrep_iter *it, int what, const void *val, uint64_t vlen,
 	memset(x, 0, sizeof(*x));
 	if (rc)
 		return rc;
+	/* A packed value never holds more (it converts first), and a
+	 * reverse walk rescans from the start at each step: refusing more
+	 * keeps a damaged count from making that quadratic walk long. */
+	if (n > SHM_PACK_MAX_ENTRIES)
+		return SHMREP_ECORRUPT;
 	x->kind = IT_PACK;
 	x->what = (uint8_t)what;
 	x->rev = rev;

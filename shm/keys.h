@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "layout.h"
+#include "read.h"
 
 struct shm_writer;
 struct shm_leaf;
@@ -51,6 +52,38 @@ int keys_set_expire(struct shm_writer *w, unsigned db, const void *key,
 
 /* Empty db. */
 void keys_flush(struct shm_writer *w, unsigned db);
+
+/* Swap databases a and b, tries and counts (SWAPDB), in the open batch:
+ * logged, so that an aborted command swaps them back. */
+void keys_swap(struct shm_writer *w, unsigned a, unsigned b);
+
+/*
+ * Give the value of key in db sdb, TTL included, to dkey in ddb (RENAME,
+ * MOVE): a new leaf under dkey carries the same inline value, so a large
+ * collection's descriptor, and the structure under it changes owner without
+ * being copied.  What dkey held goes with its structure (the caller checks
+ * for RENAMENX and MOVE that there was nothing); key's old leaf goes alone.
+ * O(1) whatever the value's size; a key moved onto itself stays.  0,
+ * -ENOENT (no key in sdb) or -ENOMEM.
+ */
+int keys_move(struct shm_writer *w, unsigned sdb, const void *key,
+	      uint32_t klen, unsigned ddb, const void *dkey, uint32_t dklen);
+
+/*
+ * A new, unlinked leaf for key holding a deep copy of leaf l's value, with
+ * l's type and encoding and expire_ms as its TTL: strings and packed
+ * collections byte for byte, a large collection's trie and B+tree rebuilt
+ * element by element in w's open batch (a trie is placed by w's hash seed,
+ * so it cannot be copied node for node across regions).  The copy shares
+ * no block with l, so either can go without the other.  l is read through
+ * view from, and checked as a reader checks: w's own view (COPY) or the
+ * view of a region being taken over (writer.c).  0 and *out, -ENOMEM, or
+ * SHMREP_ECORRUPT (l does not decode); after an error the caller aborts
+ * the command (or drops the region being built).
+ */
+int keys_copy(struct shm_writer *w, const struct shm_view *from,
+	      const struct shm_leaf *l, const void *key, uint32_t klen,
+	      int64_t expire_ms, shm_ref *out);
 
 /* Bytes of the leaf at r (header, key, inline value). */
 uint64_t keys_leaf_bytes(struct shm_writer *w, shm_ref r);

@@ -126,6 +126,23 @@ static inline const uint8_t *shm_leaf_val(const struct shm_leaf *l)
 	return l->data + l->klen;
 }
 
+/*
+ * The descriptor of a large collection's leaf (enc SHM_E_HAMT, SHM_E_ZTREE
+ * or SHM_E_LTREE) in *d; false if l is not one or its value is not exactly
+ * one descriptor.  The descriptor follows the key, at any alignment, so it
+ * is copied out, never dereferenced in place.  Readers check
+ * shm_leaf_val_ok() first.
+ */
+static inline bool shm_leaf_desc(const struct shm_leaf *l, struct shm_vcoll *d)
+{
+	if ((l->enc != SHM_E_HAMT && l->enc != SHM_E_ZTREE &&
+	     l->enc != SHM_E_LTREE) ||
+	    l->vlen != sizeof(*d))
+		return false;
+	memcpy(d, shm_leaf_val(l), sizeof(*d));
+	return true;
+}
+
 /* Bytes a leaf with these lengths occupies. */
 static inline uint64_t shm_leaf_size(uint64_t klen, uint64_t vlen)
 {

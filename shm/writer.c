@@ -161,6 +161,25 @@ void shm_wr_undo(struct shm_writer *w, void *p, size_t len)
 	memcpy(vec_grow(&w->undo_bytes, len), p, len);
 }
 
+struct shm_vcoll *shm_wr_cell(struct shm_writer *w,
+			      const struct shm_vcoll *init)
+{
+	struct shm_cells **next = w->cell_blk ? &w->cell_blk->next : &w->cells;
+	struct shm_vcoll *c;
+
+	if (!w->cell_blk || w->cell_n == SHM_CELLS_PER_BLOCK) {
+		if (!*next) {
+			*next = xrealloc(NULL, 1, sizeof(**next));
+			(*next)->next = NULL;
+		}
+		w->cell_blk = *next;
+		w->cell_n = 0;
+	}
+	c = &w->cell_blk->c[w->cell_n++];
+	*c = *init;
+	return c;
+}
+
 shm_ref shm_wr_alloc(struct shm_writer *w, uint64_t size, bool stamp)
 {
 	shm_ref r = alloc_block(&w->alloc, size);
@@ -384,6 +403,8 @@ static void cmd_clear(struct shm_writer *w)
 	w->undo_bytes.n = 0;
 	w->cmd_allocs.n = 0;
 	w->cmd_drops.n = 0;
+	w->cell_blk = NULL; /* the cells are free again; the blocks stay */
+	w->cell_n = 0;
 	w->in_cmd = false;
 }
 
@@ -942,11 +963,18 @@ static int data_create(struct shm_writer *w, const struct shm_writer_config *cfg
 
 struct copy_ctx {
 	struct shm_writer *w;
+	const struct shm_view *from; /* the old region, checked */
 	unsigned db;
 	int64_t now;
 	int rc;
 };
 
+/*
+ * Copy one group of the old region's leaves.  A deep copy (keys_copy): a
+ * large collection's descriptor holds refs into the old region, so its
+ * trie and B+tree are rebuilt here element by element, each element read
+ * through the old region's checked view.
+ */
 static int copy_leaf(void *arg, const struct shm_leaf *const *ls, unsigned n)
 {
 	struct copy_ctx *c = arg;
@@ -957,15 +985,10 @@ static int copy_leaf(void *arg, const struct shm_leaf *const *ls, unsigned n)
 
 		if (shm_leaf_expired(l, c->now))
 			continue;
-		r = keys_leaf_new(c->w, l->data, l->klen, l->type, l->vlen,
-				  l->expire_ms);
-		if (!r) {
-			c->rc = -ENOMEM;
-			return HAMT_STOP;
-		}
-		memcpy((uint8_t *)shm_wr_ptr(c->w, r) + sizeof(*l) + l->klen,
-		       shm_leaf_val(l), l->vlen);
-		c->rc = keys_link(c->w, c->db, r, KEYS_REPLACE, NULL);
+		c->rc = keys_copy(c->w, c->from, l, l->data, l->klen,
+				  l->expire_ms, &r);
+		if (!c->rc)
+			c->rc = keys_link(c->w, c->db, r, KEYS_REPLACE, NULL);
 		if (c->rc)
 			return HAMT_STOP;
 		c->w->st.copied_keys++;
@@ -1059,7 +1082,7 @@ static int old_copy(struct shm_writer *w, const struct shm_hdr *oh,
 {
 	struct shm_view v;
 	const struct shm_snap *s;
-	struct copy_ctx c = { .w = w, .now = region_now_ms() };
+	struct copy_ctx c = { .w = w, .from = &v, .now = region_now_ms() };
 
 	shm_view_init(&v, oh, old_size, oh->hash_seed, oh->ndb);
 	s = shm_snap_at(&v, shm_load_acquire(&oh->current));
@@ -1076,7 +1099,8 @@ static int old_copy(struct shm_writer *w, const struct shm_hdr *oh,
 				     "the previous region has keys in db %u; raise 'databases' to keep them",
 				     db);
 		c.db = db;
-		if (hamt_scan(&v, s->db[db].root, &cursor, 0, copy_leaf, &c) < 0)
+		if (hamt_scan(&v, s->db[db].root, &cursor, 0, copy_leaf,
+			      &c) < 0 || c.rc == SHMREP_ECORRUPT)
 			return failf(err, errlen, SHMREP_ECORRUPT,
 				     "the previous region is corrupt (db %u)", db);
 		if (c.rc)
@@ -1232,6 +1256,12 @@ void shm_writer_close(struct shm_writer *w)
 	vec_free(&w->undo_bytes);
 	vec_free(&w->cmd_allocs);
 	vec_free(&w->cmd_drops);
+	while (w->cells) {
+		struct shm_cells *next = w->cells->next;
+
+		free(w->cells);
+		w->cells = next;
+	}
 	vec_free(&w->retired);
 	free(w->db);
 	free(w->probe_ms);

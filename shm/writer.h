@@ -76,6 +76,13 @@ struct shm_vec {
 	size_t n, cap, elem;
 };
 
+/* A block of shm_wr_cell()s: never moves, so cells keep their addresses. */
+#define SHM_CELLS_PER_BLOCK 32
+struct shm_cells {
+	struct shm_cells *next;
+	struct shm_vcoll c[SHM_CELLS_PER_BLOCK];
+};
+
 /* A reader holding memory: what shm_wr_laggards() reports. */
 struct shm_laggard {
 	uint32_t slot;
@@ -129,6 +136,8 @@ struct shm_writer {
 	/* command */
 	bool in_cmd;
 	struct shm_vec undo_recs, undo_bytes, cmd_allocs, cmd_drops;
+	struct shm_cells *cells, *cell_blk; /* shm_wr_cell(); blocks kept */
+	unsigned cell_n; /* cells used in cell_blk */
 	/* retired, in tag order; [retire_head, n) live */
 	struct shm_vec retired;
 	size_t retire_head;
@@ -215,6 +224,20 @@ static inline bool shm_wr_born(struct shm_writer *w, shm_ref r)
 /* Allocate a block in the open command; stamps its birth at SHM_BIRTH_OFF
  * if stamp is set.  0 when the region is full (after trying to reclaim). */
 shm_ref shm_wr_alloc(struct shm_writer *w, uint64_t size, bool stamp);
+
+/*
+ * A writer-private copy of *init, for the working descriptor of a large
+ * collection a command changes.  hamt.c and btree.c store a new root
+ * through the pointer they are given and log the old one; an abort writes
+ * it back later, after the caller's frames are gone, so that pointer must
+ * not be on the stack, and a leaf's descriptor (after the key, at any
+ * alignment) cannot be changed in place either.  A cell lives until the
+ * command commits or aborts; it is not in the region, so it is never
+ * journaled.  Never fails (out of process memory stops the daemon, as for
+ * the undo log).
+ */
+struct shm_vcoll *shm_wr_cell(struct shm_writer *w,
+			      const struct shm_vcoll *init);
 
 /* Record p[0..len) so that abort can restore it; call before writing. */
 void shm_wr_undo(struct shm_writer *w, void *p, size_t len);

@@ -6,7 +6,7 @@
  * as both are in.  Two sources of commands:
  *
  * - a fixed list of edge cases (one line per command, in the escaped
- *   notation of add_esc()), so that the cases each command is known to be
+ *   notation of tu_diff.h), so that the cases each command is known to be
  *   picky about run on every build whatever the seed;
  * - seeded random runs over a small key pool (20 keys, dbs 0..2) so that
  *   commands collide, with values drawn from integers and their edges,
@@ -41,718 +41,21 @@
  * the datasets have diverged and what follows is noise);
  * SHMREP_DIFF_TRACE=1 prints every command with Redis's reply.
  */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "testutil.h"
-#include "tu_daemon.h"
+#include "tu_diff.h"
 
 #define NKEYS 20
 #define NDBS_USED 3 /* SELECT mostly picks 0..NDBS_USED-1 */
 #define NDBS 16
-#define MAXARGS 32
-#define ARENA 16384
-#define BIG_LEN (100 * 1024)
-#define TTL_SLACK_S 1
-#define PTTL_SLACK_MS 50
 #define SHORT_TTL_WAIT_MS 6 /* > the longest short TTL (3 ms) */
-#define SCAN_MAX_CALLS 100000
 
 #define DEFAULT_RUNS 12
 #define DEFAULT_CMDS 5000
-
-/* ----------------------------------------------------------- connections */
-
-/* A growable byte buffer. */
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void buf_reserve(struct buf *b, size_t need)
-{
-	if (b->len + need <= b->cap)
-		return;
-	b->cap = b->cap ? b->cap : 4096;
-	while (b->len + need > b->cap)
-		b->cap *= 2;
-	b->p = realloc(b->p, b->cap);
-	if (!b->p)
-		abort();
-}
-
-static void buf_add(struct buf *b, const void *p, size_t n)
-{
-	buf_reserve(b, n + 1);
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_free(struct buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-/*
- * A client connection with its own read buffer: tu_read_reply() reads a
- * byte at a time, which is too slow for 100 KB values, and replies here
- * are never pipelined, so buffering cannot mix two replies up.
- */
-struct conn {
-	const char *who;
-	int fd;
-	struct buf in; /* bytes read, not yet consumed */
-	struct buf req;
-};
-
-/* Length of the complete RESP reply at p[0, len): 0 if incomplete, -1 if
- * malformed. */
-static long reply_len(const char *p, size_t len)
-{
-	const char *nl = memchr(p, '\n', len);
-	size_t head;
-	long long n;
-
-	if (!nl)
-		return 0;
-	head = (size_t)(nl - p) + 1;
-	if (head < 3 || p[head - 2] != '\r')
-		return -1;
-	switch (p[0]) {
-	case '+':
-	case '-':
-	case ':':
-		return (long)head;
-	case '$':
-		n = strtoll(p + 1, NULL, 10);
-		if (n < 0)
-			return (long)head;
-		if (len < head + (size_t)n + 2)
-			return 0;
-		return (long)(head + (size_t)n + 2);
-	case '*':
-		n = strtoll(p + 1, NULL, 10);
-		for (long long i = 0; i < n; i++) {
-			long sub = reply_len(p + head, len - head);
-
-			if (sub <= 0)
-				return sub;
-			head += (size_t)sub;
-		}
-		return (long)head;
-	default:
-		return -1;
-	}
-}
-
-/* Send argv and read one reply into *out.  0 or -1. */
-static int conn_call(struct conn *c, int argc, const char *const *argv,
-		     const size_t *lens, struct buf *out)
-{
-	char hdr[32];
-	size_t off = 0;
-	int n = snprintf(hdr, sizeof(hdr), "*%d\r\n", argc);
-
-	c->req.len = 0;
-	buf_add(&c->req, hdr, (size_t)n);
-	for (int i = 0; i < argc; i++) {
-		n = snprintf(hdr, sizeof(hdr), "$%zu\r\n", lens[i]);
-		buf_add(&c->req, hdr, (size_t)n);
-		buf_add(&c->req, argv[i], lens[i]);
-		buf_add(&c->req, "\r\n", 2);
-	}
-	while (off < c->req.len) {
-		ssize_t w = write(c->fd, c->req.p + off, c->req.len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		off += (size_t)w;
-	}
-	for (;;) {
-		long rl = c->in.len ? reply_len(c->in.p, c->in.len) : 0;
-		ssize_t r;
-
-		if (rl < 0)
-			return -1;
-		if (rl > 0) {
-			out->len = 0;
-			buf_add(out, c->in.p, (size_t)rl);
-			memmove(c->in.p, c->in.p + rl, c->in.len - (size_t)rl);
-			c->in.len -= (size_t)rl;
-			return 0;
-		}
-		buf_reserve(&c->in, 65536);
-		r = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1; /* closed, or the 10 s receive timeout */
-		c->in.len += (size_t)r;
-	}
-}
-
-/* ------------------------------------------------------------- commands */
-
-enum cmp {
-	CMP_EXACT,
-	CMP_TTL, /* integers within TTL_SLACK_S, unless negative */
-	CMP_PTTL, /* within PTTL_SLACK_MS */
-	CMP_KEYS, /* arrays compared as sorted sets */
-	CMP_SCAN, /* iterate both to the end, compare the sets of keys */
-};
-
-struct cmd {
-	int argc;
-	const char *argv[MAXARGS];
-	size_t lens[MAXARGS];
-	char arena[ARENA];
-	size_t used;
-	enum cmp how;
-	int cleanup_key; /* key index to PERSIST afterwards, or -1 */
-	unsigned wait_ms; /* before the PERSIST: let a short TTL pass */
-	int probe; /* after the wait, a command on the expired key (probes[]) */
-};
-
-static char big_text[BIG_LEN], big_bin[BIG_LEN], big_digits[BIG_LEN];
-
-static void cmd_reset(struct cmd *c)
-{
-	c->argc = 0;
-	c->used = 0;
-	c->how = CMP_EXACT;
-	c->cleanup_key = -1;
-	c->wait_ms = 0;
-	c->probe = -1;
-}
-
-/* Add an argument that lives elsewhere (the big values). */
-static void add_ref(struct cmd *c, const char *p, size_t len)
-{
-	if (c->argc == MAXARGS)
-		abort();
-	c->argv[c->argc] = p;
-	c->lens[c->argc++] = len;
-}
-
-static void add_raw(struct cmd *c, const void *p, size_t len)
-{
-	if (c->used + len > ARENA)
-		abort();
-	memcpy(c->arena + c->used, p, len);
-	add_ref(c, c->arena + c->used, len);
-	c->used += len;
-}
-
-static void add_fmt(struct cmd *c, const char *fmt, ...)
-{
-	char tmp[128];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	add_raw(c, tmp, (size_t)n);
-}
-
-/* The clock both servers' expire times are relative to. */
-static long long real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * Add one argument written in the escaped notation of the fixed list and
- * the value pools: "~s" space, "~0" NUL, "~r" CR, "~n" LF, "~t" TAB, "~f"
- * byte 0xff, "~~" a tilde, "~e" nothing (so "~e" alone is the empty
- * argument); and, as a whole argument, "~A" / "~B" / "~D" the 100 KB text,
- * binary and digits values, "~S" / "~M" a time 1000 s ahead in seconds /
- * milliseconds, "~P" / "~Q" 100 s ago, "~RN,text" the text N times.
- */
-static void add_esc(struct cmd *c, const char *s, size_t n)
-{
-	char tmp[4096];
-	size_t len = 0;
-
-	if (n == 2 && s[0] == '~' && s[1] == 'A') {
-		add_ref(c, big_text, BIG_LEN);
-		return;
-	}
-	if (n == 2 && s[0] == '~' && s[1] == 'B') {
-		add_ref(c, big_bin, BIG_LEN);
-		return;
-	}
-	if (n == 2 && s[0] == '~' && s[1] == 'D') {
-		add_ref(c, big_digits, BIG_LEN);
-		return;
-	}
-	if (n == 2 && s[0] == '~' && (s[1] == 'S' || s[1] == 'M')) {
-		long long ms = real_ms() + 1000000;
-
-		add_fmt(c, "%lld", s[1] == 'S' ? ms / 1000 : ms);
-		return;
-	}
-	if (n == 2 && s[0] == '~' && (s[1] == 'P' || s[1] == 'Q')) {
-		long long ms = real_ms() - 100000;
-
-		add_fmt(c, "%lld", s[1] == 'P' ? ms / 1000 : ms);
-		return;
-	}
-	if (n > 2 && s[0] == '~' && s[1] == 'R') {
-		char *e;
-		unsigned long times = strtoul(s + 2, &e, 10);
-		size_t tl = n - (size_t)(e + 1 - s);
-
-		if (*e != ',' || times * tl > sizeof(tmp))
-			abort();
-		for (unsigned long i = 0; i < times; i++)
-			memcpy(tmp + i * tl, e + 1, tl);
-		add_raw(c, tmp, times * tl);
-		return;
-	}
-	for (size_t i = 0; i < n && len < sizeof(tmp); i++) {
-		if (s[i] != '~' || i + 1 == n) {
-			tmp[len++] = s[i];
-			continue;
-		}
-		switch (s[++i]) {
-		case 's': tmp[len++] = ' '; break;
-		case '0': tmp[len++] = '\0'; break;
-		case 'r': tmp[len++] = '\r'; break;
-		case 'n': tmp[len++] = '\n'; break;
-		case 't': tmp[len++] = '\t'; break;
-		case 'f': tmp[len++] = (char)0xff; break;
-		case 'e': break;
-		default: tmp[len++] = s[i]; break;
-		}
-	}
-	add_raw(c, tmp, len);
-}
-
-static void add_str(struct cmd *c, const char *s)
-{
-	add_esc(c, s, strlen(s));
-}
-
-/* A command line of the fixed list: space-separated escaped arguments. */
-static void parse_line(struct cmd *c, const char *line)
-{
-	cmd_reset(c);
-	while (*line) {
-		size_t n = strcspn(line, " ");
-
-		if (n)
-			add_esc(c, line, n);
-		line += n;
-		while (*line == ' ')
-			line++;
-	}
-}
-
-/* How a command's replies are compared, from its name. */
-static enum cmp cmp_for(const struct cmd *c)
-{
-	const char *n = c->argv[0];
-	size_t l = c->lens[0];
-
-	if (l == 3 && !strncasecmp(n, "ttl", 3))
-		return CMP_TTL;
-	if (l == 4 && !strncasecmp(n, "pttl", 4))
-		return CMP_PTTL;
-	if (l == 4 && !strncasecmp(n, "keys", 4))
-		return CMP_KEYS;
-	if (l == 4 && !strncasecmp(n, "scan", 4))
-		return CMP_SCAN;
-	return CMP_EXACT;
-}
-
-/* ------------------------------------------------------- reply parsing */
-
-struct item {
-	const char *p;
-	size_t len;
-};
-
-struct items {
-	struct item *v;
-	size_t n, cap;
-};
-
-static void items_add(struct items *it, const char *p, size_t len)
-{
-	if (it->n == it->cap) {
-		it->cap = it->cap ? it->cap * 2 : 64;
-		it->v = realloc(it->v, it->cap * sizeof(*it->v));
-		if (!it->v)
-			abort();
-	}
-	it->v[it->n].p = p;
-	it->v[it->n++].len = len;
-}
-
-static int item_cmp(const void *a, const void *b)
-{
-	const struct item *x = a, *y = b;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int d = memcmp(x->p, y->p, n);
-
-	if (d)
-		return d;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
-/* Sort and drop duplicates (SCAN may return a key twice). */
-static void items_sort_unique(struct items *it)
-{
-	size_t w = 0;
-
-	if (!it->n)
-		return;
-	qsort(it->v, it->n, sizeof(*it->v), item_cmp);
-	for (size_t r = 1; r < it->n; r++)
-		if (item_cmp(&it->v[w], &it->v[r]))
-			it->v[++w] = it->v[r];
-	it->n = w + 1;
-}
-
-static bool items_equal(const struct items *a, const struct items *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (item_cmp(&a->v[i], &b->v[i]))
-			return false;
-	return true;
-}
-
-/*
- * Parse "*N\r\n" followed by N bulk strings at *p, appending them to it
- * (pointing into the reply).  Advances *p.  false if it is not that.
- */
-static bool parse_bulk_array(const char **p, const char *end, struct items *it)
-{
-	long long n;
-	char *e;
-
-	if (*p >= end || **p != '*')
-		return false;
-	n = strtoll(*p + 1, &e, 10);
-	if (n < 0 || e + 2 > end)
-		return false;
-	*p = e + 2;
-	for (long long i = 0; i < n; i++) {
-		long long l;
-
-		if (*p >= end || **p != '$')
-			return false;
-		l = strtoll(*p + 1, &e, 10);
-		if (l < 0 || e + 2 + l + 2 > end)
-			return false;
-		items_add(it, e + 2, (size_t)l);
-		*p = e + 2 + l + 2;
-	}
-	return true;
-}
-
-/* ":N\r\n" → *v. */
-static bool parse_int(const struct buf *r, long long *v)
-{
-	char *e;
-
-	if (r->len < 4 || r->p[0] != ':')
-		return false;
-	errno = 0;
-	*v = strtoll(r->p + 1, &e, 10);
-	return errno == 0 && e == r->p + r->len - 2;
-}
-
-/* --------------------------------------------------------------- a run */
-
-struct diff {
-	struct conn c[2]; /* redis-server, shmrepd */
-	struct buf rep[2];
-	uint64_t seed; /* 0: the fixed list */
-	long cmdno;
-	bool keepgoing;
-	bool trace; /* print every command and Redis's reply */
-	unsigned failures;
-};
-
-/* Print p[0, n) escaped, at most about 600 bytes of it. */
-static void print_escaped(const char *p, size_t n)
-{
-	size_t shown = n > 600 ? 600 : n;
-
-	for (size_t i = 0; i < shown; i++) {
-		unsigned char ch = (unsigned char)p[i];
-
-		if (ch == '\r')
-			fputs("\\r", stderr);
-		else if (ch == '\n')
-			fputs("\\n", stderr);
-		else if (ch == '\\')
-			fputs("\\\\", stderr);
-		else if (ch == '"')
-			fputs("\\\"", stderr);
-		else if (ch < 0x20 || ch >= 0x7f)
-			fprintf(stderr, "\\x%02x", ch);
-		else
-			fputc(ch, stderr);
-	}
-	if (shown < n)
-		fprintf(stderr, "...(%zu bytes)", n);
-}
-
-static void print_cmd(const struct cmd *c)
-{
-	for (int i = 0; i < c->argc; i++) {
-		fputs(i ? " \"" : "\"", stderr);
-		print_escaped(c->argv[i], c->lens[i]);
-		fputc('"', stderr);
-	}
-}
-
-/* Report a difference; false unless SHMREP_DIFF_KEEPGOING is set. */
-static bool mismatch(struct diff *d, const struct cmd *c, const char *what,
-		     const char *r0, size_t l0, const char *r1, size_t l1)
-{
-	d->failures++;
-	if (d->seed)
-		fprintf(stderr,
-			"\nDIFF: SHMREP_SEED=%llu command #%ld (%s):\n  ",
-			(unsigned long long)d->seed, d->cmdno, what);
-	else
-		fprintf(stderr, "\nDIFF: fixed list, command #%ld (%s):\n  ",
-			d->cmdno, what);
-	print_cmd(c);
-	fputs("\n  redis:   \"", stderr);
-	print_escaped(r0, l0);
-	fputs("\"\n  shmrepd: \"", stderr);
-	print_escaped(r1, l1);
-	fputs("\"\n", stderr);
-	return d->keepgoing;
-}
-
-/* Send c to both servers; false if either did not answer. */
-static bool call_both(struct diff *d, const struct cmd *c)
-{
-	for (int i = 0; i < 2; i++) {
-		struct conn *cn = &d->c[i];
-
-		if (conn_call(cn, c->argc, c->argv, c->lens, &d->rep[i])) {
-			d->failures++;
-			fprintf(stderr,
-				"\nDIFF: SHMREP_SEED=%llu command #%ld: no reply from %s to ",
-				(unsigned long long)d->seed, d->cmdno, cn->who);
-			print_cmd(c);
-			fputc('\n', stderr);
-			return false;
-		}
-	}
-	return true;
-}
-
-static bool same_reply(const struct diff *d)
-{
-	return d->rep[0].len == d->rep[1].len &&
-	       !memcmp(d->rep[0].p, d->rep[1].p, d->rep[0].len);
-}
-
-static bool is_error(const struct buf *r)
-{
-	return r->len && r->p[0] == '-';
-}
-
-/* Compare the last replies exactly. */
-static bool check_exact(struct diff *d, const struct cmd *c)
-{
-	if (same_reply(d))
-		return true;
-	return mismatch(d, c, "reply", d->rep[0].p, d->rep[0].len, d->rep[1].p,
-			d->rep[1].len);
-}
-
-static bool check_ttl(struct diff *d, const struct cmd *c, long long slack)
-{
-	long long a, b;
-
-	if (same_reply(d))
-		return true;
-	if (parse_int(&d->rep[0], &a) && parse_int(&d->rep[1], &b) && a >= 0 &&
-	    b >= 0 && llabs(a - b) <= slack)
-		return true;
-	return mismatch(d, c, "ttl", d->rep[0].p, d->rep[0].len, d->rep[1].p,
-			d->rep[1].len);
-}
-
-static bool check_keys(struct diff *d, const struct cmd *c)
-{
-	struct items it[2] = { { 0 } };
-	bool ok = true;
-
-	if (same_reply(d))
-		return true;
-	for (int i = 0; i < 2 && ok; i++) {
-		const char *p = d->rep[i].p;
-
-		ok = parse_bulk_array(&p, d->rep[i].p + d->rep[i].len, &it[i]);
-	}
-	if (ok) {
-		items_sort_unique(&it[0]);
-		items_sort_unique(&it[1]);
-		ok = items_equal(&it[0], &it[1]);
-	}
-	free(it[0].v);
-	free(it[1].v);
-	if (ok)
-		return true;
-	return mismatch(d, c, "keys, sorted", d->rep[0].p, d->rep[0].len,
-			d->rep[1].p, d->rep[1].len);
-}
-
-/*
- * Iterate one server with c0's arguments (argv[1] is the cursor) from the
- * reply already in d->rep[i] to cursor 0, appending each key to store as
- * its length (a size_t) and its bytes.  false if a reply is not a SCAN
- * reply or the iteration does not end.
- */
-static bool scan_all(struct diff *d, int i, const struct cmd *c0,
-		     struct buf *store)
-{
-	struct cmd *c = malloc(sizeof(*c));
-	bool ok = false;
-
-	if (!c)
-		abort();
-	*c = *c0;
-	/* The arena moved with the copy: re-point the arguments in it. */
-	for (int a = 0; a < c->argc; a++)
-		if (c0->argv[a] >= c0->arena && c0->argv[a] < c0->arena + ARENA)
-			c->argv[a] = c->arena + (c0->argv[a] - c0->arena);
-	for (int calls = 0; calls < SCAN_MAX_CALLS; calls++) {
-		const struct buf *r = &d->rep[i];
-		const char *p = r->p, *end = r->p + r->len, *cur;
-		struct items it = { 0 };
-		char *e;
-		long long clen;
-
-		if (r->len < 5 || memcmp(p, "*2\r\n$", 5))
-			break;
-		clen = strtoll(p + 5, &e, 10);
-		if (clen <= 0 || clen > 30 || e + 2 + clen + 2 > end)
-			break;
-		cur = e + 2;
-		p = cur + clen + 2;
-		if (!parse_bulk_array(&p, end, &it) || p != end) {
-			free(it.v);
-			break;
-		}
-		for (size_t k = 0; k < it.n; k++) {
-			buf_add(store, &it.v[k].len, sizeof(size_t));
-			buf_add(store, it.v[k].p, it.v[k].len);
-		}
-		free(it.v);
-		if (clen == 1 && cur[0] == '0') {
-			ok = true;
-			break;
-		}
-		if (c->used + (size_t)clen > ARENA)
-			break;
-		memcpy(c->arena + c->used, cur, (size_t)clen);
-		c->argv[1] = c->arena + c->used;
-		c->lens[1] = (size_t)clen;
-		if (conn_call(&d->c[i], c->argc, c->argv, c->lens, &d->rep[i]))
-			break;
-	}
-	free(c);
-	return ok;
-}
-
-/* The keys scan_all() stored, as items pointing into store. */
-static void stored_keys(const struct buf *store, struct items *keys)
-{
-	for (size_t off = 0; off < store->len;) {
-		size_t len;
-
-		memcpy(&len, store->p + off, sizeof(len));
-		off += sizeof(len);
-		items_add(keys, store->p + off, len);
-		off += len;
-	}
-}
-
-static bool check_scan(struct diff *d, const struct cmd *c)
-{
-	struct buf store[2] = { { 0 } };
-	struct items keys[2] = { { 0 } };
-	bool ok[2], res;
-
-	if (is_error(&d->rep[0]) || is_error(&d->rep[1]))
-		return check_exact(d, c);
-	ok[0] = scan_all(d, 0, c, &store[0]);
-	ok[1] = scan_all(d, 1, c, &store[1]);
-	stored_keys(&store[0], &keys[0]);
-	stored_keys(&store[1], &keys[1]);
-	items_sort_unique(&keys[0]);
-	items_sort_unique(&keys[1]);
-	res = ok[0] && ok[1] && items_equal(&keys[0], &keys[1]);
-	if (!res) {
-		const char *what = ok[0] && ok[1] ? "scanned keys" : "scan reply";
-		struct buf show[2] = { { 0 } };
-
-		for (int i = 0; i < 2; i++) {
-			if (!ok[i])
-				buf_add(&show[i], d->rep[i].p, d->rep[i].len);
-			for (size_t k = 0; ok[i] && k < keys[i].n; k++) {
-				const struct item *key = &keys[i].v[k];
-
-				buf_add(&show[i], key->p, key->len);
-				buf_add(&show[i], ",", 1);
-			}
-		}
-		res = mismatch(d, c, what, show[0].p ? show[0].p : "",
-			       show[0].len, show[1].p ? show[1].p : "",
-			       show[1].len);
-		buf_free(&show[0]);
-		buf_free(&show[1]);
-	}
-	for (int i = 0; i < 2; i++) {
-		buf_free(&store[i]);
-		free(keys[i].v);
-	}
-	return res;
-}
-
-static bool check(struct diff *d, const struct cmd *c)
-{
-	switch (c->how) {
-	case CMP_TTL:
-		return check_ttl(d, c, TTL_SLACK_S);
-	case CMP_PTTL:
-		return check_ttl(d, c, PTTL_SLACK_MS);
-	case CMP_KEYS:
-		if (is_error(&d->rep[0]) || is_error(&d->rep[1]))
-			return check_exact(d, c);
-		return check_keys(d, c);
-	case CMP_SCAN:
-		return check_scan(d, c);
-	default:
-		return check_exact(d, c);
-	}
-}
 
 /* Keys: similar names for the patterns to tell apart, glob characters,
  * bytes above 0x7f (ranges compare signed chars), NUL, CR LF, empty. */
@@ -778,41 +81,31 @@ static const char *const probes[] = {
 #define NPROBES ((int)(sizeof(probes) / sizeof(probes[0])))
 
 /* Fill p with probe i on key k. */
-static void make_probe(struct cmd *p, int i, int k)
+static void make_probe(struct tu_cmd *p, int i, int k)
 {
 	const char *line = probes[i];
 
-	cmd_reset(p);
+	tu_cmd_reset(p);
 	while (*line) {
 		size_t n = strcspn(line, " ");
 
 		if (n == 1 && line[0] == 'K')
-			add_str(p, key_pool[k]);
+			tu_cmd_str(p, key_pool[k]);
 		else
-			add_esc(p, line, n);
+			tu_cmd_esc(p, line, n);
 		line += n;
 		while (*line == ' ')
 			line++;
 	}
-	p->how = cmp_for(p);
+	p->how = tu_diff_cmp_for(p);
 }
 
 /* Run one command and its clean-up; false to stop the run. */
-static bool run_cmd(struct diff *d, const struct cmd *c)
+static bool run_cmd(struct tu_diff *d, const struct tu_cmd *c)
 {
-	struct cmd p;
+	struct tu_cmd p;
 
-	d->cmdno++;
-	if (!call_both(d, c))
-		return false;
-	if (d->trace) {
-		fprintf(stderr, "#%ld ", d->cmdno);
-		print_cmd(c);
-		fputs(" -> ", stderr);
-		print_escaped(d->rep[0].p, d->rep[0].len);
-		fputc('\n', stderr);
-	}
-	if (!check(d, c))
+	if (!tu_diff_run(d, c))
 		return false;
 	if (c->cleanup_key < 0)
 		return true;
@@ -820,89 +113,38 @@ static bool run_cmd(struct diff *d, const struct cmd *c)
 		tu_sleep_ms(c->wait_ms);
 	if (c->probe >= 0) {
 		make_probe(&p, c->probe, c->cleanup_key);
-		if (!call_both(d, &p) || !check(d, &p)) {
+		if (!tu_diff_call_both(d, &p) || !tu_diff_check(d, &p)) {
 			fputs("  (a probe of the key the command above gave a short TTL)\n  ",
 			      stderr);
-			print_cmd(c);
+			tu_diff_print_cmd(c);
 			fputc('\n', stderr);
 			if (!d->keepgoing)
 				return false;
 		}
 	}
-	cmd_reset(&p);
-	add_str(&p, "PERSIST");
-	add_str(&p, key_pool[c->cleanup_key]);
-	if (call_both(d, &p) && check_exact(d, &p))
+	tu_cmd_reset(&p);
+	tu_cmd_str(&p, "PERSIST");
+	tu_cmd_str(&p, key_pool[c->cleanup_key]);
+	if (tu_diff_call_both(d, &p) && tu_diff_check_exact(d, &p))
 		return true;
 	fputs("  (the clean-up of a short or past TTL set by the command above)\n  ",
 	      stderr);
-	print_cmd(c);
+	tu_diff_print_cmd(c);
 	fputc('\n', stderr);
 	return d->keepgoing;
 }
 
 /* Run a command given as a line of the fixed list. */
-static bool run_line(struct diff *d, const char *line)
+static bool run_line(struct tu_diff *d, const char *line)
 {
-	struct cmd *c = malloc(sizeof(*c));
+	struct tu_cmd *c = malloc(sizeof(*c));
 	bool ok;
 
 	if (!c)
 		abort();
-	parse_line(c, line);
-	c->how = cmp_for(c);
+	tu_cmd_line(c, line);
+	c->how = tu_diff_cmp_for(c);
 	ok = run_cmd(d, c);
-	free(c);
-	return ok;
-}
-
-/* Compare every db of both servers: keys, values and TTLs. */
-static bool compare_datasets(struct diff *d)
-{
-	struct cmd *c = malloc(sizeof(*c));
-	bool ok = true;
-
-	if (!c)
-		abort();
-	for (int db = 0; db < NDBS && ok; db++) {
-		struct items keys = { 0 };
-		struct buf list = { 0 };
-		const char *p;
-
-		cmd_reset(c);
-		add_str(c, "SELECT");
-		add_fmt(c, "%d", db);
-		ok = call_both(d, c) && check_exact(d, c);
-		if (!ok)
-			break;
-		cmd_reset(c);
-		add_str(c, "KEYS");
-		add_str(c, "*");
-		c->how = CMP_KEYS;
-		ok = call_both(d, c) && check(d, c);
-		if (!ok)
-			break;
-		/* Keep the list: the replies below overwrite d->rep. */
-		buf_add(&list, d->rep[0].p, d->rep[0].len);
-		p = list.p;
-		if (!parse_bulk_array(&p, list.p + list.len, &keys))
-			ok = mismatch(d, c, "keys reply", d->rep[0].p,
-				      d->rep[0].len, "", 0);
-		for (size_t k = 0; ok && k < keys.n; k++) {
-			cmd_reset(c);
-			add_str(c, "GET");
-			add_ref(c, keys.v[k].p, keys.v[k].len);
-			ok = call_both(d, c) && check_exact(d, c);
-			if (!ok)
-				break;
-			c->argv[0] = "PTTL";
-			c->lens[0] = 4;
-			c->how = CMP_PTTL;
-			ok = call_both(d, c) && check(d, c);
-		}
-		free(keys.v);
-		buf_free(&list);
-	}
 	free(c);
 	return ok;
 }
@@ -911,20 +153,8 @@ static bool compare_datasets(struct diff *d)
 
 struct gen {
 	uint64_t rng;
-	struct cmd *c;
+	struct tu_cmd *c;
 };
-
-static uint64_t rnd(struct gen *g, uint64_t n)
-{
-	return tu_rand(&g->rng) % n;
-}
-
-static bool chance(struct gen *g, unsigned pct)
-{
-	return rnd(g, 100) < pct;
-}
-
-#define PICK(g, a) ((a)[rnd((g), sizeof(a) / sizeof((a)[0]))])
 
 static const char *const int_edges[] = {
 	"0", "1", "-1", "2", "10", "-10", "100", "9223372036854775807",
@@ -955,75 +185,56 @@ static const char *const floats[] = {
  * strings, binary, empty, and now and then 100 KB. */
 static void gen_value(struct gen *g)
 {
-	struct cmd *c = g->c;
-	unsigned r = (unsigned)rnd(g, 1000);
+	struct tu_cmd *c = g->c;
+	unsigned r = (unsigned)tu_rnd(&g->rng, 1000);
 
 	if (r < 200) {
-		add_str(c, PICK(g, int_edges));
+		tu_cmd_str(c, TU_PICK(&g->rng, int_edges));
 	} else if (r < 320) {
-		add_fmt(c, "%lld", (long long)rnd(g, 2001) - 1000);
+		tu_cmd_fmt(c, "%lld", (long long)tu_rnd(&g->rng, 2001) - 1000);
 	} else if (r < 360) {
-		add_fmt(c, "%lld", (long long)tu_rand(&g->rng));
+		tu_cmd_fmt(c, "%lld", (long long)tu_rand(&g->rng));
 	} else if (r < 450) {
-		add_str(c, PICK(g, bad_ints));
+		tu_cmd_str(c, TU_PICK(&g->rng, bad_ints));
 	} else if (r < 580) {
-		add_str(c, PICK(g, floats));
+		tu_cmd_str(c, TU_PICK(&g->rng, floats));
 	} else if (r < 620) {
 		double v = (double)(long long)tu_rand(&g->rng);
 
-		add_fmt(c, "%.*g", (int)rnd(g, 17) + 1,
-			v / (double)(1ull << rnd(g, 64)));
+		tu_cmd_fmt(c, "%.*g", (int)tu_rnd(&g->rng, 17) + 1,
+			v / (double)(1ull << tu_rnd(&g->rng, 64)));
 	} else if (r < 800) {
-		add_fmt(c, "v%llu", (unsigned long long)rnd(g, 1000));
+		tu_cmd_fmt(c, "v%llu", (unsigned long long)tu_rnd(&g->rng, 1000));
 	} else if (r < 930) {
 		static const char alpha[] = {
 			'\0', '\r', '\n', ' ', 'a', 'z', '0', '9', '~', '*',
 			'?', '[', '\\', (char)0xff, (char)0x80, '-', '.',
 		};
 		char tmp[48];
-		size_t n = (size_t)rnd(g, sizeof(tmp));
+		size_t n = (size_t)tu_rnd(&g->rng, sizeof(tmp));
 
 		for (size_t i = 0; i < n; i++)
-			tmp[i] = chance(g, 60) ? alpha[rnd(g, sizeof(alpha))]
-					       : (char)rnd(g, 256);
-		add_raw(c, tmp, n);
+			tmp[i] = tu_chance(&g->rng, 60) ? alpha[tu_rnd(&g->rng, sizeof(alpha))]
+					       : (char)tu_rnd(&g->rng, 256);
+		tu_cmd_raw(c, tmp, n);
 	} else if (r < 980) {
-		add_raw(c, "", 0);
+		tu_cmd_raw(c, "", 0);
 	} else if (r < 988) {
-		add_ref(c, big_text, BIG_LEN);
+		tu_cmd_ref(c, tu_diff_big_text, TU_DIFF_BIG_LEN);
 	} else if (r < 994) {
-		add_ref(c, big_bin, BIG_LEN);
+		tu_cmd_ref(c, tu_diff_big_bin, TU_DIFF_BIG_LEN);
 	} else {
-		add_ref(c, big_digits, rnd(g, 2) ? BIG_LEN : 21 + rnd(g, 10));
+		tu_cmd_ref(c, tu_diff_big_digits,
+			   tu_rnd(&g->rng, 2) ? TU_DIFF_BIG_LEN : 21 + tu_rnd(&g->rng, 10));
 	}
 }
 
 static int gen_key(struct gen *g)
 {
-	int k = (int)rnd(g, NKEYS);
+	int k = (int)tu_rnd(&g->rng, NKEYS);
 
-	add_str(g->c, key_pool[k]);
+	tu_cmd_str(g->c, key_pool[k]);
 	return k;
-}
-
-/* A command or option name in a random case: lower, upper or mixed. */
-static void gen_word(struct gen *g, const char *w)
-{
-	char tmp[64];
-	size_t n = strlen(w);
-	unsigned mode = (unsigned)rnd(g, 3);
-
-	for (size_t i = 0; i < n; i++) {
-		bool up = mode == 1 || (mode == 2 && chance(g, 50));
-		char ch = w[i];
-
-		if (up && ch >= 'a' && ch <= 'z')
-			ch = (char)(ch - 32);
-		else if (!up && ch >= 'A' && ch <= 'Z')
-			ch = (char)(ch + 32);
-		tmp[i] = ch;
-	}
-	add_raw(g->c, tmp, n);
 }
 
 /* Indexed by enum ttl_kind. */
@@ -1045,38 +256,38 @@ static const char *const ttl_edges[] = {
  */
 static void gen_ttl(struct gen *g, enum ttl_kind kind, int k)
 {
-	struct cmd *c = g->c;
-	unsigned r = (unsigned)rnd(g, 100);
-	long long now = real_ms();
+	struct tu_cmd *c = g->c;
+	unsigned r = (unsigned)tu_rnd(&g->rng, 100);
+	long long now = tu_diff_real_ms();
 	bool ms = kind == TTL_MS || kind == TTL_AT_MS;
 	bool at = kind == TTL_AT_S || kind == TTL_AT_MS;
-	long long ahead = 1000000 + (long long)rnd(g, 100000000); /* ms */
+	long long ahead = 1000000 + (long long)tu_rnd(&g->rng, 100000000); /* ms */
 
 	if (r < 55) {
 		long long v = at ? now + ahead : ahead;
 
-		add_fmt(c, "%lld", ms ? v : v / 1000);
+		tu_cmd_fmt(c, "%lld", ms ? v : v / 1000);
 		return;
 	}
 	c->cleanup_key = k;
 	if (r < 65 && ms) {
 		/* Gone 1 to 3 ms from now. */
-		add_fmt(c, "%lld", (at ? now : 0) + 1 + (long long)rnd(g, 3));
+		tu_cmd_fmt(c, "%lld", (at ? now : 0) + 1 + (long long)tu_rnd(&g->rng, 3));
 		c->wait_ms = SHORT_TTL_WAIT_MS;
-		if (chance(g, 70))
-			c->probe = (int)rnd(g, NPROBES);
+		if (tu_chance(&g->rng, 70))
+			c->probe = (int)tu_rnd(&g->rng, NPROBES);
 	} else if (r < 72) {
 		static const char *const small[] = { "0", "-1", "-100", "~e" };
 
-		add_str(c, PICK(g, small));
+		tu_cmd_str(c, TU_PICK(&g->rng, small));
 	} else if (r < 80) {
-		long long v = at ? now - (long long)rnd(g, 100000000) : 0;
+		long long v = at ? now - (long long)tu_rnd(&g->rng, 100000000) : 0;
 
-		add_fmt(c, "%lld", ms ? v : v / 1000);
+		tu_cmd_fmt(c, "%lld", ms ? v : v / 1000);
 	} else if (r < 90) {
-		add_str(c, PICK(g, ttl_edges));
+		tu_cmd_str(c, TU_PICK(&g->rng, ttl_edges));
 	} else {
-		add_str(c, PICK(g, bad_ints));
+		tu_cmd_str(c, TU_PICK(&g->rng, bad_ints));
 	}
 }
 
@@ -1084,57 +295,57 @@ static void gen_set(struct gen *g)
 {
 	static const char *const junk[] = { "FOO", "EXX", "NXX", "~e", "nx~0",
 					    "PERSIST", "KEEP", "EXPIRE" };
-	int k, nopt = (int)rnd(g, 5);
+	int k, nopt = (int)tu_rnd(&g->rng, 5);
 
-	gen_word(g, "set");
+	tu_cmd_word(g->c, &g->rng, "set");
 	k = gen_key(g);
 	gen_value(g);
 	for (int i = 0; i < nopt; i++) {
-		unsigned r = (unsigned)rnd(g, 100);
+		unsigned r = (unsigned)tu_rnd(&g->rng, 100);
 
 		if (r < 15)
-			gen_word(g, "NX");
+			tu_cmd_word(g->c, &g->rng, "NX");
 		else if (r < 30)
-			gen_word(g, "XX");
+			tu_cmd_word(g->c, &g->rng, "XX");
 		else if (r < 45)
-			gen_word(g, "GET");
+			tu_cmd_word(g->c, &g->rng, "GET");
 		else if (r < 55)
-			gen_word(g, "KEEPTTL");
+			tu_cmd_word(g->c, &g->rng, "KEEPTTL");
 		else if (r < 92) {
-			int which = (int)rnd(g, 4);
+			int which = (int)tu_rnd(&g->rng, 4);
 
-			gen_word(g, expire_words[which]);
-			if (i < nopt - 1 || !chance(g, 10))
+			tu_cmd_word(g->c, &g->rng, expire_words[which]);
+			if (i < nopt - 1 || !tu_chance(&g->rng, 10))
 				gen_ttl(g, (enum ttl_kind)which, k);
 		} else {
-			add_str(g->c, PICK(g, junk));
+			tu_cmd_str(g->c, TU_PICK(&g->rng, junk));
 		}
 	}
 }
 
 static void gen_getex(struct gen *g)
 {
-	int k, nopt = (int)rnd(g, 4);
+	int k, nopt = (int)tu_rnd(&g->rng, 4);
 
-	gen_word(g, "getex");
+	tu_cmd_word(g->c, &g->rng, "getex");
 	k = gen_key(g);
 	for (int i = 0; i < nopt; i++) {
-		unsigned r = (unsigned)rnd(g, 100);
+		unsigned r = (unsigned)tu_rnd(&g->rng, 100);
 
 		if (r < 70) {
-			int which = (int)rnd(g, 4);
+			int which = (int)tu_rnd(&g->rng, 4);
 
-			gen_word(g, expire_words[which]);
-			if (i < nopt - 1 || !chance(g, 10))
+			tu_cmd_word(g->c, &g->rng, expire_words[which]);
+			if (i < nopt - 1 || !tu_chance(&g->rng, 10))
 				gen_ttl(g, (enum ttl_kind)which, k);
 		} else if (r < 85) {
-			gen_word(g, "PERSIST");
+			tu_cmd_word(g->c, &g->rng, "PERSIST");
 		} else {
 			static const char *const junk[] = {
 				"NX", "XX", "KEEPTTL", "GET", "FOO", "~e",
 			};
 
-			add_str(g->c, PICK(g, junk));
+			tu_cmd_str(g->c, TU_PICK(&g->rng, junk));
 		}
 	}
 }
@@ -1142,42 +353,42 @@ static void gen_getex(struct gen *g)
 static void gen_expire(struct gen *g, const char *name, enum ttl_kind kind)
 {
 	static const char *const opts[] = { "NX", "XX", "GT", "LT" };
-	int k, nopt = chance(g, 50) ? 0 : (int)rnd(g, 4);
+	int k, nopt = tu_chance(&g->rng, 50) ? 0 : (int)tu_rnd(&g->rng, 4);
 
-	gen_word(g, name);
+	tu_cmd_word(g->c, &g->rng, name);
 	k = gen_key(g);
 	gen_ttl(g, kind, k);
 	for (int i = 0; i < nopt; i++) {
-		if (chance(g, 92)) {
-			gen_word(g, PICK(g, opts));
+		if (tu_chance(&g->rng, 92)) {
+			tu_cmd_word(g->c, &g->rng, TU_PICK(&g->rng, opts));
 		} else {
 			static const char *const junk[] = { "FOO", "~e", "nx~0",
 							    "GTE" };
 
-			add_str(g->c, PICK(g, junk));
+			tu_cmd_str(g->c, TU_PICK(&g->rng, junk));
 		}
 	}
 }
 
 static void gen_keys_n(struct gen *g, const char *name, int min, int max)
 {
-	int n = min + (int)rnd(g, (uint64_t)(max - min + 1));
+	int n = min + (int)tu_rnd(&g->rng, (uint64_t)(max - min + 1));
 
-	gen_word(g, name);
+	tu_cmd_word(g->c, &g->rng, name);
 	for (int i = 0; i < n; i++)
 		gen_key(g);
 }
 
 static void gen_key_value(struct gen *g, const char *name)
 {
-	gen_word(g, name);
+	tu_cmd_word(g->c, &g->rng, name);
 	gen_key(g);
 	gen_value(g);
 }
 
 static void gen_key_only(struct gen *g, const char *name)
 {
-	gen_word(g, name);
+	tu_cmd_word(g->c, &g->rng, name);
 	gen_key(g);
 }
 
@@ -1189,10 +400,10 @@ static void gen_index(struct gen *g)
 		"abc", "1.0", "~e", "2147483648", "-2147483649",
 	};
 
-	if (chance(g, 60))
-		add_fmt(g->c, "%lld", (long long)rnd(g, 41) - 20);
+	if (tu_chance(&g->rng, 60))
+		tu_cmd_fmt(g->c, "%lld", (long long)tu_rnd(&g->rng, 41) - 20);
 	else
-		add_str(g->c, PICK(g, idx));
+		tu_cmd_str(g->c, TU_PICK(&g->rng, idx));
 }
 
 static const char *const patterns[] = {
@@ -1219,35 +430,35 @@ static void gen_scan(struct gen *g)
 		"string", "STRING", "String", "list", "hash", "foo", "none",
 		"~e", "string~0x",
 	};
-	int nopt = (int)rnd(g, 4);
+	int nopt = (int)tu_rnd(&g->rng, 4);
 
-	gen_word(g, "scan");
-	if (chance(g, 85))
-		add_str(g->c, "0");
+	tu_cmd_word(g->c, &g->rng, "scan");
+	if (tu_chance(&g->rng, 85))
+		tu_cmd_str(g->c, "0");
 	else
-		add_str(g->c, PICK(g, cursors));
+		tu_cmd_str(g->c, TU_PICK(&g->rng, cursors));
 	for (int i = 0; i < nopt; i++) {
-		unsigned r = (unsigned)rnd(g, 100);
+		unsigned r = (unsigned)tu_rnd(&g->rng, 100);
 		bool last = i == nopt - 1;
 
 		if (r < 35) {
-			gen_word(g, "MATCH");
-			if (!last || chance(g, 90))
-				add_str(g->c, PICK(g, patterns));
+			tu_cmd_word(g->c, &g->rng, "MATCH");
+			if (!last || tu_chance(&g->rng, 90))
+				tu_cmd_str(g->c, TU_PICK(&g->rng, patterns));
 		} else if (r < 70) {
-			gen_word(g, "COUNT");
-			if (!last || chance(g, 90))
-				add_str(g->c, PICK(g, counts));
+			tu_cmd_word(g->c, &g->rng, "COUNT");
+			if (!last || tu_chance(&g->rng, 90))
+				tu_cmd_str(g->c, TU_PICK(&g->rng, counts));
 		} else if (r < 92) {
-			gen_word(g, "TYPE");
-			if (!last || chance(g, 90))
-				add_str(g->c, PICK(g, types));
+			tu_cmd_word(g->c, &g->rng, "TYPE");
+			if (!last || tu_chance(&g->rng, 90))
+				tu_cmd_str(g->c, TU_PICK(&g->rng, types));
 		} else {
 			static const char *const junk[] = {
 				"FOO", "~e", "count~0",
 			};
 
-			add_str(g->c, PICK(g, junk));
+			tu_cmd_str(g->c, TU_PICK(&g->rng, junk));
 		}
 	}
 }
@@ -1258,22 +469,22 @@ static void gen_unknown(struct gen *g)
 		"FOO", "GETT", "SETT", "~e", "x~0y", "get~s", "get~0", "~r~n",
 		"incrbyfloatx", "scanx", "a~r~nb",
 	};
-	int nargs = (int)rnd(g, 4);
+	int nargs = (int)tu_rnd(&g->rng, 4);
 
-	if (chance(g, 10)) {
+	if (tu_chance(&g->rng, 10)) {
 		char name[200];
 
-		memset(name, 'a' + (int)rnd(g, 26), sizeof(name));
-		add_raw(g->c, name, sizeof(name));
+		memset(name, 'a' + (int)tu_rnd(&g->rng, 26), sizeof(name));
+		tu_cmd_raw(g->c, name, sizeof(name));
 	} else {
-		add_str(g->c, PICK(g, names));
+		tu_cmd_str(g->c, TU_PICK(&g->rng, names));
 	}
 	for (int i = 0; i < nargs; i++) {
-		if (chance(g, 10)) {
+		if (tu_chance(&g->rng, 10)) {
 			char arg[150];
 
 			memset(arg, 'b', sizeof(arg));
-			add_raw(g->c, arg, sizeof(arg));
+			tu_cmd_raw(g->c, arg, sizeof(arg));
 		} else {
 			gen_value(g);
 		}
@@ -1283,18 +494,18 @@ static void gen_unknown(struct gen *g)
 /* Fill g->c with one random command. */
 static void gen_cmd(struct gen *g)
 {
-	struct cmd *c = g->c;
-	unsigned r = (unsigned)rnd(g, 1000);
+	struct tu_cmd *c = g->c;
+	unsigned r = (unsigned)tu_rnd(&g->rng, 1000);
 
-	cmd_reset(c);
+	tu_cmd_reset(c);
 	if (r < 15) {
-		gen_word(g, "ping");
-		for (int i = (int)rnd(g, 3) - (int)rnd(g, 2); i > 0; i--)
+		tu_cmd_word(g->c, &g->rng, "ping");
+		for (int i = (int)tu_rnd(&g->rng, 3) - (int)tu_rnd(&g->rng, 2); i > 0; i--)
 			gen_value(g);
 	} else if (r < 30) {
-		gen_word(g, "echo");
+		tu_cmd_word(g->c, &g->rng, "echo");
 		gen_value(g);
-		if (chance(g, 10))
+		if (tu_chance(&g->rng, 10))
 			gen_value(g);
 	} else if (r < 60) {
 		static const char *const bad[] = {
@@ -1304,11 +515,11 @@ static void gen_cmd(struct gen *g)
 			"-2147483648", "1~0", "+1",
 		};
 
-		gen_word(g, "select");
-		if (chance(g, 85))
-			add_fmt(c, "%d", (int)rnd(g, NDBS_USED));
+		tu_cmd_word(g->c, &g->rng, "select");
+		if (tu_chance(&g->rng, 85))
+			tu_cmd_fmt(c, "%d", (int)tu_rnd(&g->rng, NDBS_USED));
 		else
-			add_str(c, PICK(g, bad));
+			tu_cmd_str(c, TU_PICK(&g->rng, bad));
 	} else if (r < 120) {
 		gen_key_only(g, "get");
 	} else if (r < 220) {
@@ -1318,26 +529,26 @@ static void gen_cmd(struct gen *g)
 	} else if (r < 255) {
 		int k;
 
-		gen_word(g, "setex");
+		tu_cmd_word(g->c, &g->rng, "setex");
 		k = gen_key(g);
 		gen_ttl(g, TTL_S, k);
 		gen_value(g);
 	} else if (r < 275) {
 		int k;
 
-		gen_word(g, "psetex");
+		tu_cmd_word(g->c, &g->rng, "psetex");
 		k = gen_key(g);
 		gen_ttl(g, TTL_MS, k);
 		gen_value(g);
 	} else if (r < 295) {
 		gen_keys_n(g, "mget", 1, 6);
 	} else if (r < 330) {
-		int n = 1 + (int)rnd(g, 4);
+		int n = 1 + (int)tu_rnd(&g->rng, 4);
 
-		gen_word(g, chance(g, 50) ? "mset" : "msetnx");
+		tu_cmd_word(g->c, &g->rng, tu_chance(&g->rng, 50) ? "mset" : "msetnx");
 		for (int i = 0; i < n; i++) {
 			gen_key(g);
-			if (i < n - 1 || chance(g, 90))
+			if (i < n - 1 || tu_chance(&g->rng, 90))
 				gen_value(g);
 		}
 	} else if (r < 350) {
@@ -1363,23 +574,23 @@ static void gen_cmd(struct gen *g)
 	} else if (r < 515) {
 		gen_key_only(g, "type");
 	} else if (r < 540) {
-		gen_key_only(g, chance(g, 50) ? "incr" : "decr");
+		gen_key_only(g, tu_chance(&g->rng, 50) ? "incr" : "decr");
 	} else if (r < 570) {
-		gen_word(g, chance(g, 50) ? "incrby" : "decrby");
+		tu_cmd_word(g->c, &g->rng, tu_chance(&g->rng, 50) ? "incrby" : "decrby");
 		gen_key(g);
-		if (chance(g, 60))
-			add_str(c, PICK(g, int_edges));
-		else if (chance(g, 50))
-			add_str(c, PICK(g, bad_ints));
+		if (tu_chance(&g->rng, 60))
+			tu_cmd_str(c, TU_PICK(&g->rng, int_edges));
+		else if (tu_chance(&g->rng, 50))
+			tu_cmd_str(c, TU_PICK(&g->rng, bad_ints));
 		else
 			gen_value(g);
 	} else if (r < 610) {
-		gen_word(g, "incrbyfloat");
+		tu_cmd_word(g->c, &g->rng, "incrbyfloat");
 		gen_key(g);
-		if (chance(g, 60))
-			add_str(c, PICK(g, floats));
-		else if (chance(g, 50))
-			add_str(c, PICK(g, int_edges));
+		if (tu_chance(&g->rng, 60))
+			tu_cmd_str(c, TU_PICK(&g->rng, floats));
+		else if (tu_chance(&g->rng, 50))
+			tu_cmd_str(c, TU_PICK(&g->rng, int_edges));
 		else
 			gen_value(g);
 	} else if (r < 640) {
@@ -1398,16 +609,16 @@ static void gen_cmd(struct gen *g)
 		};
 
 		gen_key_only(g, "setrange");
-		if (chance(g, 40))
-			add_fmt(c, "%d", (int)rnd(g, 40));
+		if (tu_chance(&g->rng, 40))
+			tu_cmd_fmt(c, "%d", (int)tu_rnd(&g->rng, 40));
 		else
-			add_str(c, PICK(g, offs));
+			tu_cmd_str(c, TU_PICK(&g->rng, offs));
 		/* A valid offset near 512 MB would make both servers build
 		 * a 512 MB string: keep those with an empty value. */
 		if (c->lens[2] == 9 && !memcmp(c->argv[2], "53687091", 8))
-			add_raw(c, "", 0);
-		else if (chance(g, 15))
-			add_raw(c, "", 0);
+			tu_cmd_raw(c, "", 0);
+		else if (tu_chance(&g->rng, 15))
+			tu_cmd_raw(c, "", 0);
 		else
 			gen_value(g);
 	} else if (r < 735) {
@@ -1417,14 +628,14 @@ static void gen_cmd(struct gen *g)
 	} else if (r < 790) {
 		gen_key_value(g, "getset");
 	} else if (r < 815) {
-		gen_word(g, chance(g, 50) ? "rename" : "renamenx");
+		tu_cmd_word(g->c, &g->rng, tu_chance(&g->rng, 50) ? "rename" : "renamenx");
 		gen_key(g);
 		gen_key(g);
 	} else if (r < 830) {
-		gen_word(g, "dbsize");
+		tu_cmd_word(g->c, &g->rng, "dbsize");
 	} else if (r < 860) {
-		gen_word(g, "keys");
-		add_str(c, PICK(g, patterns));
+		tu_cmd_word(g->c, &g->rng, "keys");
+		tu_cmd_str(c, TU_PICK(&g->rng, patterns));
 	} else if (r < 920) {
 		gen_scan(g);
 	} else if (r < 924) {
@@ -1432,11 +643,11 @@ static void gen_cmd(struct gen *g)
 						   "FOO", "~e" };
 
 		/* Rare: each one wipes most of what the run has built. */
-		gen_word(g, chance(g, 60) ? "flushdb" : "flushall");
-		if (chance(g, 40))
-			add_str(c, PICK(g, how));
-		if (chance(g, 10))
-			add_str(c, PICK(g, how));
+		tu_cmd_word(g->c, &g->rng, tu_chance(&g->rng, 60) ? "flushdb" : "flushall");
+		if (tu_chance(&g->rng, 40))
+			tu_cmd_str(c, TU_PICK(&g->rng, how));
+		if (tu_chance(&g->rng, 10))
+			tu_cmd_str(c, TU_PICK(&g->rng, how));
 	} else if (r < 940) {
 		gen_unknown(g);
 	} else {
@@ -1451,22 +662,22 @@ static void gen_cmd(struct gen *g)
 			"renamenx", "dbsize", "keys", "scan", "echo", "select",
 			"flushdb", "flushall", "ping",
 		};
-		int n = (int)rnd(g, 6);
+		int n = (int)tu_rnd(&g->rng, 6);
 
-		gen_word(g, PICK(g, names));
+		tu_cmd_word(g->c, &g->rng, TU_PICK(&g->rng, names));
 		for (int i = 0; i < n; i++)
 			gen_key(g);
 		/* Arity errors only: do not actually flush or scan. */
 		if ((c->lens[0] == 7 || c->lens[0] == 8) &&
 		    !strncasecmp(c->argv[0], "flush", 5) && n == 0)
-			add_str(c, "FOO");
+			tu_cmd_str(c, "FOO");
 	}
 }
 
 /* One seeded run of ncmds commands from an empty dataset in db 0. */
-static bool run_random(struct diff *d, uint64_t seed, long ncmds)
+static bool run_random(struct tu_diff *d, uint64_t seed, long ncmds)
 {
-	struct gen g = { .rng = seed, .c = malloc(sizeof(struct cmd)) };
+	struct gen g = { .rng = seed, .c = malloc(sizeof(struct tu_cmd)) };
 	bool ok = true;
 
 	if (!g.c)
@@ -1476,11 +687,11 @@ static bool run_random(struct diff *d, uint64_t seed, long ncmds)
 	ok = run_line(d, "FLUSHALL") && run_line(d, "SELECT 0");
 	while (ok && d->cmdno < ncmds) {
 		gen_cmd(&g);
-		g.c->how = cmp_for(g.c);
+		g.c->how = tu_diff_cmp_for(g.c);
 		ok = run_cmd(d, g.c);
 	}
 	if (ok)
-		ok = compare_datasets(d);
+		ok = tu_diff_compare_datasets(d, NDBS, false);
 	free(g.c);
 	return ok;
 }
@@ -1547,7 +758,7 @@ static const char *const fixed[] = {
 	"EXPIRE e 200 XX", "TTL e", "EXPIRE e 100 GT", "EXPIRE e 300 GT",
 	"TTL e", "EXPIRE e 400 LT", "EXPIRE e 100 LT", "TTL e",
 	"EXPIRE e 100 NX XX", "EXPIRE e 100 XX NX", "EXPIRE e 100 GT LT",
-	"EXPIRE e 100 LT GT", "EXPIRE e 100 NX GT", "EXPIRE e 100 XX GT",
+	"EXPIRE e 100 LT GT", "EXPIRE e 100 NX GT", "EXPIRE e 200 XX GT",
 	"EXPIRE e 100 XX LT", "EXPIRE e 100 FOO", "EXPIRE e 100 nx",
 	"EXPIRE e abc NX XX", "EXPIRE e abc FOO", "EXPIRE e 100 FOO NX XX",
 	"EXPIRE e 100 NX XX FOO", "EXPIRE e 100 GT LT FOO", "EXPIRE e abc",
@@ -1700,119 +911,38 @@ static const char *const fixed[] = {
 
 /* ----------------------------------------------------------------- tests */
 
-static void fill_big(void)
-{
-	uint64_t s = 42;
-
-	for (size_t i = 0; i < BIG_LEN; i++) {
-		big_text[i] = (char)('a' + i % 26);
-		big_bin[i] = (char)tu_rand(&s);
-		big_digits[i] = (char)('1' + i % 9);
-	}
-}
-
-static bool env_flag(const char *name)
-{
-	const char *e = getenv(name);
-
-	return e && *e && strcmp(e, "0");
-}
-
-static long env_long(const char *name, long dflt)
-{
-	const char *e = getenv(name);
-
-	return e && *e ? strtol(e, NULL, 0) : dflt;
-}
-
-/* Start both servers and connect; false (all stopped) on failure. */
-static bool start_pair(struct tu_daemon *r, struct tu_daemon *s, struct diff *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->keepgoing = env_flag("SHMREP_DIFF_KEEPGOING");
-	d->trace = env_flag("SHMREP_DIFF_TRACE");
-	d->c[0].who = "redis-server";
-	d->c[1].who = "shmrepd";
-	d->c[0].fd = d->c[1].fd = -1;
-	if (tu_redis_start(r, "diffr")) {
-		fprintf(stderr, "redis-server did not start\n");
-		return false;
-	}
-	if (tu_daemon_start(s, "diff", NULL)) {
-		tu_daemon_stop(r);
-		return false;
-	}
-	d->c[0].fd = tu_connect(r->sock);
-	d->c[1].fd = tu_connect(s->sock);
-	if (d->c[0].fd >= 0 && d->c[1].fd >= 0)
-		return true;
-	fprintf(stderr, "cannot connect to the servers\n");
-	return false;
-}
-
-/* Close, stop both servers (their files go at exit); false if shmrepd
- * did not exit cleanly. */
-static bool stop_pair(struct tu_daemon *r, struct tu_daemon *s, struct diff *d)
-{
-	int rc;
-
-	for (int i = 0; i < 2; i++) {
-		if (d->c[i].fd >= 0)
-			close(d->c[i].fd);
-		buf_free(&d->c[i].in);
-		buf_free(&d->c[i].req);
-		buf_free(&d->rep[i]);
-	}
-	if (tu_daemon_stop(r) != 0)
-		tu_daemon_kill(r);
-	rc = tu_daemon_stop(s);
-	if (rc != 0) {
-		tu_daemon_kill(s);
-		fprintf(stderr, "shmrepd exit status %d\n", rc);
-	}
-	return rc == 0;
-}
-
-static bool have_redis(void)
-{
-	if (access("/usr/bin/redis-server", X_OK) == 0)
-		return true;
-	fprintf(stderr, "redis-server not installed: skipped\n");
-	return false;
-}
-
 static void test_fixed_list(void)
 {
 	struct tu_daemon r, s;
-	struct diff d;
+	struct tu_diff d;
 	bool ok = false;
 
-	if (!have_redis())
+	if (!tu_diff_have_redis())
 		return;
-	if (start_pair(&r, &s, &d)) {
+	if (tu_diff_start(&d, &r, &s, "diff", NULL)) {
 		ok = true;
 		for (int i = 0; fixed[i] && (ok || d.keepgoing); i++)
 			ok = run_line(&d, fixed[i]) && ok;
 		if (ok || d.keepgoing)
-			ok = compare_datasets(&d) && ok;
+			ok = tu_diff_compare_datasets(&d, NDBS, false) && ok;
 		ok = ok && !d.failures;
 	}
-	ok = stop_pair(&r, &s, &d) && ok;
+	ok = tu_diff_stop(&d, &r, &s) && ok;
 	CU_ASSERT(ok);
 }
 
 static void test_random_runs(void)
 {
-	long runs = env_long("SHMREP_DIFF_RUNS", DEFAULT_RUNS);
-	long ncmds = env_long("SHMREP_DIFF_CMDS", DEFAULT_CMDS);
+	long runs = tu_diff_env_long("SHMREP_DIFF_RUNS", DEFAULT_RUNS);
+	long ncmds = tu_diff_env_long("SHMREP_DIFF_CMDS", DEFAULT_CMDS);
 	uint64_t seed = tu_seed();
 	struct tu_daemon r, s;
-	struct diff d;
+	struct tu_diff d;
 	bool ok = false;
 
-	if (!have_redis())
+	if (!tu_diff_have_redis())
 		return;
-	if (start_pair(&r, &s, &d)) {
+	if (tu_diff_start(&d, &r, &s, "diff", NULL)) {
 		uint64_t t0 = tu_now_ms();
 
 		ok = true;
@@ -1825,7 +955,7 @@ static void test_random_runs(void)
 			ok ? "no difference" : "DIFFERENT",
 			(unsigned long long)(tu_now_ms() - t0));
 	}
-	ok = stop_pair(&r, &s, &d) && ok;
+	ok = tu_diff_stop(&d, &r, &s) && ok;
 	CU_ASSERT(ok);
 }
 
@@ -1839,6 +969,6 @@ int main(int argc, char **argv)
 {
 	const struct tu_suite suites[] = { { "diff", tests }, { NULL, NULL } };
 
-	fill_big();
+	tu_diff_init();
 	return tu_main(argc, argv, suites);
 }

@@ -110,6 +110,81 @@ static void test_redis_cli_to_readers(void)
 	CU_ASSERT(tu_daemon_stop(&d) == 0);
 }
 
+/* The CLI's collection reads: what redis-cli wrote, one a line, and exit
+ * status 1 for a missing key or member, 2 for the wrong type. */
+static void test_cli_collections(void)
+{
+	static const char *const writes[][12] = {
+		{ "HSET", "h", "f1", "v1", "f2", "v2", NULL },
+		{ "SADD", "s", "m1", "m2", "m3", NULL },
+		{ "ZADD", "z", "1", "a", "2.5", "b", "-inf", "c", NULL },
+		{ "RPUSH", "l", "x", "y", "z", NULL },
+		{ "SET", "str", "v", NULL },
+	};
+	static const struct {
+		const char *argv[5];
+		int status;
+		const char *out; /* NULL: any order of the lines in alt */
+		const char *alt[2];
+	} reads[] = {
+		{ { "hget", "h", "f2" }, 0, "v2\n" },
+		{ { "hget", "h", "nope" }, 1, "(nil)\n" },
+		{ { "hgetall", "h" }, 0, NULL, { "f1\nv1\nf2\nv2\n", "f2\nv2\nf1\nv1\n" } },
+		{ { "hlen", "h" }, 0, "2\n" },
+		{ { "hlen", "nope" }, 0, "0\n" },
+		{ { "sismember", "s", "m2" }, 0, "1\n" },
+		{ { "sismember", "s", "m9" }, 0, "0\n" },
+		{ { "scard", "s" }, 0, "3\n" },
+		{ { "zscore", "z", "b" }, 0, "2.5\n" },
+		{ { "zscore", "z", "nope" }, 1, "(nil)\n" },
+		{ { "zrange", "z", "0", "-1" }, 0, "c\n-inf\na\n1\nb\n2.5\n" },
+		{ { "zrange", "nope", "0", "-1" }, 1, "" },
+		{ { "zcard", "z" }, 0, "3\n" },
+		{ { "lrange", "l", "0", "-1" }, 0, "x\ny\nz\n" },
+		{ { "lrange", "l", "-2", "100" }, 0, "y\nz\n" },
+		{ { "lindex", "l", "-1" }, 0, "z\n" },
+		{ { "llen", "l" }, 0, "3\n" },
+		{ { "hget", "str", "f" }, 2, "" },
+		{ { "lrange", "h", "0", "-1" }, 2, "" },
+	};
+	struct tu_daemon d;
+	char out[4096];
+
+	if (!have_redis_cli()) {
+		fprintf(stderr, "redis-cli not installed: skipped\n");
+		return;
+	}
+	CU_ASSERT_FATAL(tu_daemon_start(&d, "e2ec", NULL) == 0);
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+		const char *argv[16] = { "redis-cli", "-s", d.sock };
+		int n = 3;
+
+		for (int j = 0; writes[i][j]; j++)
+			argv[n++] = writes[i][j];
+		CU_ASSERT(tu_run(argv, out, sizeof(out), 5000) == 0);
+	}
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		const char *argv[16] = { tu_cli(), "-n", d.name };
+		int n = 3, rc;
+
+		for (int j = 0; j < 5 && reads[i].argv[j]; j++)
+			argv[n++] = reads[i].argv[j];
+		rc = tu_run(argv, out, sizeof(out), 5000);
+		if (rc != reads[i].status)
+			fprintf(stderr, "shmrep %s %s: exit %d, not %d\n",
+				reads[i].argv[0], reads[i].argv[1], rc,
+				reads[i].status);
+		CU_ASSERT(rc == reads[i].status);
+		if (reads[i].out) {
+			CU_ASSERT_STRING_EQUAL(out, reads[i].out);
+		} else {
+			CU_ASSERT(!strcmp(out, reads[i].alt[0]) ||
+				  !strcmp(out, reads[i].alt[1]));
+		}
+	}
+	CU_ASSERT(tu_daemon_stop(&d) == 0);
+}
+
 /* A reply received means the write is visible to every reader. */
 static void test_read_your_writes(void)
 {
@@ -550,6 +625,7 @@ static void test_auth(void)
 
 static CU_TestInfo tests[] = {
 	{ "redis_cli_to_readers", test_redis_cli_to_readers },
+	{ "cli_collections", test_cli_collections },
 	{ "read_your_writes", test_read_your_writes },
 	{ "expiry", test_expiry },
 	{ "bad_input", test_bad_input },

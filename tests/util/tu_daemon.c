@@ -316,7 +316,9 @@ int tu_redis_start(struct tu_daemon *d, const char *tag)
 	const char *argv[] = {
 		"redis-server", "--port", "0", "--unixsocket", d->sock,
 		"--save", "", "--appendonly", "no", "--dir", "/tmp",
-		"--dbfilename", d->name, NULL,
+		"--dbfilename", d->name,
+		/* DEBUG DIGEST, to compare whole datasets with shmrepd's. */
+		"--enable-debug-command", "yes", NULL,
 	};
 
 	memset(d, 0, sizeof(*d));
