@@ -111,6 +111,7 @@ int main(int argc, char **argv)
 		.stall_warn_ms = cfg.reader_stall_warn_ms,
 		.keep_data = true,
 		.drain_timeout_ms = cfg.mutex_drain_timeout_ms,
+		.reclaim_defer_us = SHM_RECLAIM_DEFER_US,
 	};
 	rc = shm_writer_open(&wc, &srv.w, err, sizeof(err));
 	if (rc) {

@@ -442,6 +442,30 @@ void shm_wr_abort(struct shm_writer *w)
 
 /* ------------------------------------------------------------ publication */
 
+#define RECLAIM_DEFER_BYTES (1u << 20)
+#define RECLAIM_DEFER_ENTRIES 4096u
+
+/*
+ * Scan now, after this publication, or later?  A scan costs a membarrier:
+ * an interrupt on every CPU running a reader, about 15 us a publication
+ * on this machine with a reader busy, which at one publication per
+ * command was most of a write's cost in mixed loads (bench/README.md,
+ * "rcu vs mutex mode").  With reclaim_defer_us set (the daemon does), a
+ * publication scans only once RECLAIM_DEFER_BYTES or RECLAIM_DEFER_ENTRIES
+ * have been retired since the last scan (whole trees count as entries, not
+ * bytes), or reclaim_defer_us have passed; otherwise the next publication,
+ * the daemon's cron or an allocation that fails (shm_wr_alloc scans before
+ * it gives up) catches up.  Deferring only holds memory longer: it is
+ * always safe.
+ */
+static bool reclaim_due(const struct shm_writer *w, uint64_t now_us)
+{
+	return !w->reclaim_defer_us ||
+	       w->retired_cum - w->scan_cum >= RECLAIM_DEFER_BYTES ||
+	       w->retired.n - w->scan_n >= RECLAIM_DEFER_ENTRIES ||
+	       now_us - w->scan_us >= w->reclaim_defer_us;
+}
+
 int shm_wr_publish(struct shm_writer *w)
 {
 	struct shm_snap *s;
@@ -501,7 +525,8 @@ int shm_wr_publish(struct shm_writer *w)
 		section_end(w);
 	w->st.publishes++;
 	w->spare = alloc_block(&w->alloc, snap_bytes(w));
-	shm_wr_reclaim(w);
+	if (reclaim_due(w, now))
+		shm_wr_reclaim(w);
 	return 1;
 }
 
@@ -644,6 +669,10 @@ void shm_wr_reclaim(struct shm_writer *w)
 		w->retired.n = live;
 		w->retire_head = 0;
 	}
+	/* For reclaim_due: what counts from here. */
+	w->scan_us = region_now_us();
+	w->scan_cum = w->retired_cum;
+	w->scan_n = w->retired.n;
 }
 
 /* Bytes retired at tags > v: what a reader pinning v keeps alive. */
@@ -929,7 +958,12 @@ static int data_create(struct shm_writer *w, const struct shm_writer_config *cfg
 	h->created_ms = (uint64_t)region_now_ms();
 	h->mode = (uint32_t)cfg->mode;
 	h->ndb = cfg->ndb;
-	w->membarrier = cfg->membarrier && have_membarrier();
+	/* Mutex mode: every write section would cost a membarrier (the
+	 * writer's half of the wip/slot pair), about 15 us with a reader
+	 * busy, where the readers' own fence costs them a few ns; measured in
+	 * bench/README.md ("rcu vs mutex mode").  There readers fence. */
+	w->membarrier = cfg->membarrier && cfg->mode != SHM_MODE_MUTEX &&
+			have_membarrier();
 	h->flags = w->membarrier ? SHM_F_MEMBARRIER : 0;
 	h->arena_page = 1;
 	h->state = SHM_STATE_INIT;
@@ -947,6 +981,7 @@ static int data_create(struct shm_writer *w, const struct shm_writer_config *cfg
 	}
 	w->mutex = cfg->mode == SHM_MODE_MUTEX;
 	w->drain_timeout_ms = cfg->drain_timeout_ms ? cfg->drain_timeout_ms : 1000;
+	w->reclaim_defer_us = cfg->reclaim_defer_us;
 	if (w->mutex) {
 		rc = journal_create(&w->journal, w->name, h->incarnation);
 		if (rc)
@@ -1143,6 +1178,7 @@ int shm_writer_open(const struct shm_writer_config *cfg,
 	w->ndb = cfg->ndb;
 	w->stall_warn_ms = cfg->stall_warn_ms;
 	w->min_pinned = UINT64_MAX;
+	w->scan_us = region_now_us();
 	vec_init(&w->undo_recs, sizeof(struct undo_rec));
 	vec_init(&w->undo_bytes, 1);
 	vec_init(&w->cmd_allocs, sizeof(struct blk));

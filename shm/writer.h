@@ -35,6 +35,10 @@
 #include "read.h"
 #include "region.h"
 
+/* The daemon's reclaim_defer_us (below): a slot scan at most once a
+ * millisecond unless much was retired; its cron catches up. */
+#define SHM_RECLAIM_DEFER_US 1000
+
 struct shm_writer_config {
 	const char *name; /* instance name */
 	uint64_t size; /* data region bytes */
@@ -49,6 +53,11 @@ struct shm_writer_config {
 	/* Mutex mode: how long a write section waits for readers to leave
 	 * before giving up (shm_wr_begin returns -EBUSY). */
 	uint64_t drain_timeout_ms;
+	/* 0: scan reader slots after every publication (tests rely on it).
+	 * Otherwise a publication scans only when enough has been retired
+	 * since the last scan or this long has passed (writer.c,
+	 * reclaim_due); the daemon sets it. */
+	uint64_t reclaim_defer_us;
 };
 
 /*
@@ -157,6 +166,10 @@ struct shm_writer {
 	uint64_t *seen_ver; /* per slot: version seen pinned, and since when */
 	uint64_t *seen_ms;
 	uint64_t min_pinned; /* from the last scan, UINT64_MAX if none */
+	uint64_t reclaim_defer_us;
+	uint64_t scan_us; /* when the last scan ran */
+	uint64_t scan_cum; /* retired_cum then */
+	size_t scan_n; /* retired.n then */
 	struct shm_wstats st;
 };
 
@@ -179,8 +192,9 @@ int shm_wr_begin(struct shm_writer *w);
 void shm_wr_commit(struct shm_writer *w);
 void shm_wr_abort(struct shm_writer *w);
 
-/* Publish the open batch if anything changed; then reclaim.  Returns 1 if
- * a version was published, 0 if there was nothing to publish. */
+/* Publish the open batch if anything changed; then reclaim (at once, or
+ * later with reclaim_defer_us).  Returns 1 if a version was published, 0
+ * if there was nothing to publish. */
 int shm_wr_publish(struct shm_writer *w);
 
 /* Scan reader slots and free what no reader can see any more. */

@@ -2186,9 +2186,71 @@ static CU_TestInfo read_tests[] = {
     CU_TEST_INFO_NULL,
 };
 
+/*
+ * Deferred reclamation (the daemon's setting): a publication scans the
+ * slots only once enough was retired since the last scan, and
+ * shm_wr_reclaim catches up.  An hour of deferral leaves only the byte
+ * and entry thresholds.
+ */
+static void test_reclaim_deferred(void)
+{
+	const char *name = tu_name("defer");
+	struct shm_writer *w = tu_writer(name, 64 * MB);
+	static char big[64 * 1024];
+	uint64_t scans, steady;
+	char k[32];
+
+	CU_ASSERT_FATAL(w != NULL);
+	w->reclaim_defer_us = 3600ull * 1000 * 1000;
+	for (int i = 0; i < 100; i++) {
+		snprintf(k, sizeof(k), "d:%d", i);
+		CU_ASSERT_FATAL(tu_set(w, 0, k, "v0", 0) == 0);
+	}
+	CU_ASSERT_FATAL(shm_wr_publish(w) == 1);
+	shm_wr_reclaim(w);
+	steady = w->alloc.used;
+	scans = w->st.reclaim_scans;
+	/* Small publications: retired, not scanned, not freed. */
+	for (int g = 0; g < 10; g++) {
+		snprintf(k, sizeof(k), "d:%d", g);
+		CU_ASSERT_FATAL(tu_set(w, 0, k, "v1", 0) == 0);
+		CU_ASSERT_FATAL(shm_wr_publish(w) == 1);
+	}
+	CU_ASSERT(w->st.reclaim_scans == scans);
+	CU_ASSERT(w->retired.n > w->retire_head);
+	CU_ASSERT(w->alloc.used > steady);
+	/* Catching up frees all of it: no reader. */
+	shm_wr_reclaim(w);
+	CU_ASSERT(w->retired.n == w->retire_head);
+	CU_ASSERT(w->alloc.used == steady);
+	/* Over RECLAIM_DEFER_BYTES retired (20 x 64 KiB): a scan. */
+	scans = w->st.reclaim_scans;
+	memset(big, 'x', sizeof(big) - 1);
+	for (int g = 0; g < 20; g++) {
+		big[0] = (char)('a' + g);
+		CU_ASSERT_FATAL(tu_set(w, 0, "big", big, 0) == 0);
+		CU_ASSERT_FATAL(shm_wr_publish(w) == 1);
+	}
+	CU_ASSERT(w->st.reclaim_scans > scans);
+	CU_ASSERT(w->alloc.used < steady + 20 * sizeof(big));
+	/* Over RECLAIM_DEFER_ENTRIES in one publication: a scan. */
+	scans = w->st.reclaim_scans;
+	for (int i = 0; i < 5000; i++) {
+		snprintf(k, sizeof(k), "e:%d", i % 100);
+		CU_ASSERT_FATAL(tu_set(w, 0, k, i % 2 ? "a" : "b", 0) == 0);
+		if (i % 50 == 49)
+			CU_ASSERT_FATAL(shm_wr_publish(w) == 1);
+	}
+	CU_ASSERT(w->st.reclaim_scans > scans);
+	CU_ASSERT(alloc_check(&w->alloc) == 0);
+	shm_writer_close(w);
+	tu_unlink_region(name);
+}
+
 static CU_TestInfo snap_tests[] = {
     {"stable_under_writer", test_snapshot_stable},
     {"nesting_any_order", test_snapshot_nesting},
+    {"reclaim_deferred", test_reclaim_deferred},
     CU_TEST_INFO_NULL,
 };
 
