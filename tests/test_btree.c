@@ -243,15 +243,20 @@ static void gen_member(struct run *r, struct ment *e)
 {
 	static const char abc[] = { 'a', 'b', (char)0xff };
 
+	/* The length in a local: a char store may alias e->mlen, and gcc
+	 * -O3 then warns of writes past m[]. */
+	uint32_t n;
+
 	if (r->mode == M_LIST) {
-		e->mlen = (uint32_t)(tu_rand(&r->rs) % (MAXM + 1));
-		for (uint32_t i = 0; i < e->mlen; i++)
+		n = (uint32_t)(tu_rand(&r->rs) % (MAXM + 1));
+		for (uint32_t i = 0; i < n; i++)
 			e->m[i] = (char)tu_rand(&r->rs);
-		return;
+	} else {
+		n = (uint32_t)(tu_rand(&r->rs) % MAXM);
+		for (uint32_t i = 0; i < n; i++)
+			e->m[i] = abc[tu_rand(&r->rs) % 3];
 	}
-	e->mlen = (uint32_t)(tu_rand(&r->rs) % MAXM);
-	for (uint32_t i = 0; i < e->mlen; i++)
-		e->m[i] = abc[tu_rand(&r->rs) % 3];
+	e->mlen = n;
 }
 
 static void gen_elem(struct run *r, struct ment *e)
