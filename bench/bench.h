@@ -171,6 +171,26 @@ uint64_t shm_reload(struct shm_side *s, size_t batch, uint64_t gen);
 size_t shm_verify_all(struct shmrep *h, size_t n, uint64_t gen_lo,
 		      uint64_t gen_hi);
 
+/* --------------------------------------------------- util.c */
+
+/* Median and range of the runs of one cell. */
+struct bench_cell {
+	double med, min, max;
+	bool have;
+};
+
+/* "1000", "10k", "1M" (decimal), "1g" (2^30); exits on anything else. */
+size_t bench_parse_size(const char *s);
+/* A comma-separated list of sizes into out[max]: how many. */
+int bench_parse_sizes(const char *list, size_t *out, int max);
+/* Pin to CPU want, or (want < 0) to the last CPU allowed: which. */
+int bench_pin(int want);
+int bench_cmp_double(const void *a, const void *b);
+/* Sorts v[n]. */
+struct bench_cell bench_summarize(double *v, int n);
+/* n as "1M", "100k" or "1234". */
+void bench_fmt_count(char *buf, size_t cap, size_t n);
+
 /* --------------------------------------------------- machine.c */
 
 /* Print CPU, caches, memory, kernel, clock source, compiler, build. */

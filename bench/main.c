@@ -96,15 +96,10 @@ struct opts {
 	uint64_t seed;
 };
 
-struct cell {
-	double med, min, max; /* ns per op */
-	bool have;
-};
-
 struct size_result {
 	size_t n;
-	struct cell r[NROWS];
-	struct cell w[NWROWS];
+	struct bench_cell r[NROWS];
+	struct bench_cell w[NWROWS];
 	struct trie_stats trie;
 	uint64_t bytes[NROWS]; /* footprint of the contender's structure */
 	unsigned lmdb_depth;
@@ -152,40 +147,6 @@ static void usage(FILE *f)
 		"                    [--latency] [--markdown] [--verbose]\n"
 		"rows: chained open get get-fence snap1 snapk lmdb lmdbk\n"
 		"wrows: ow1 ow1k ow10k load1k load10k fresh\n");
-}
-
-static size_t parse_size(const char *s)
-{
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-
-	if (end == s)
-		bench_die("not a number: %s", s);
-	if (*end == 'k' || *end == 'K')
-		v *= 1000, end++;
-	else if (*end == 'm' || *end == 'M')
-		v *= 1000000, end++;
-	else if (*end == 'g' || *end == 'G')
-		v <<= 30, end++;
-	if (*end)
-		bench_die("not a number: %s", s);
-	return (size_t)v;
-}
-
-static void parse_sizes(const char *list, struct opts *o)
-{
-	char *copy = strdup(list), *save = NULL;
-
-	if (!copy)
-		bench_die("out of memory");
-	o->nsizes = 0;
-	for (char *t = strtok_r(copy, ",", &save); t;
-	     t = strtok_r(NULL, ",", &save)) {
-		if (o->nsizes == MAX_SIZES)
-			bench_die("at most %d sizes", MAX_SIZES);
-		o->sizes[o->nsizes++] = parse_size(t);
-	}
-	free(copy);
 }
 
 /* Set on[i] for each name in the comma-separated list, names[i] its name. */
@@ -249,7 +210,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			usage(stderr);
 			exit(2);
 		} else if (!strcmp(a, "--sizes")) {
-			parse_sizes(v, o);
+			o->nsizes = bench_parse_sizes(v, o->sizes, MAX_SIZES);
 			i++;
 		} else if (!strcmp(a, "--rows")) {
 			parse_names(v, "row", rnames, NROWS, o->rows_on);
@@ -264,13 +225,13 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			runs = atoi(v);
 			i++;
 		} else if (!strcmp(a, "--ops")) {
-			ops = parse_size(v);
+			ops = bench_parse_size(v);
 			i++;
 		} else if (!strcmp(a, "--cpu")) {
 			o->cpu = atoi(v);
 			i++;
 		} else if (!strcmp(a, "--region-size")) {
-			o->region_size = parse_size(v);
+			o->region_size = bench_parse_size(v);
 			i++;
 		} else if (!strcmp(a, "--seed")) {
 			o->seed = strtoull(v, NULL, 0);
@@ -299,44 +260,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 }
 
 /* Pin to o->cpu, or to the last CPU we may run on. */
-static int pin(int want)
-{
-	cpu_set_t set;
-	int cpu = want;
-
-	if (cpu < 0) {
-		if (sched_getaffinity(0, sizeof(set), &set))
-			bench_die("sched_getaffinity: %s", strerror(errno));
-		for (int c = 0; c < CPU_SETSIZE; c++)
-			if (CPU_ISSET(c, &set))
-				cpu = c;
-	}
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		bench_die("sched_setaffinity(cpu %d): %s", cpu,
-			  strerror(errno));
-	return cpu;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static struct cell summarize(double *v, int n)
-{
-	struct cell c = { .have = true };
-
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	c.min = v[0];
-	c.max = v[n - 1];
-	c.med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-	return c;
-}
-
 /* --------------------------------------------------------------- reads */
 
 struct contenders {
@@ -470,7 +393,7 @@ static void measure_reads(const struct opts *o, struct size_result *res,
 		}
 	}
 	for (int q = 0; q < na; q++)
-		res->r[active[q]] = summarize(samples[active[q]], o->runs);
+		res->r[active[q]] = bench_summarize(samples[active[q]], o->runs);
 }
 
 /* -------------------------------------------------------------- writes */
@@ -559,7 +482,7 @@ static void measure_writes(const struct opts *o, struct size_result *res,
 	}
 	for (int wr = 0; wr < W_FRESH; wr++)
 		if (o->wrows_on[wr])
-			res->w[wr] = summarize(samples[wr], o->runs);
+			res->w[wr] = bench_summarize(samples[wr], o->runs);
 }
 
 /* ---------------------------------------------------------------- size */
@@ -593,7 +516,7 @@ static void run_size(const struct opts *o, struct size_result *res,
 	gen_indices(idx, o->ops, n, o->seed);
 	if (want_shm) {
 		side = shm_side_build(n, o->region_size, 10000, &load_ns);
-		res->w[W_FRESH] = (struct cell){
+		res->w[W_FRESH] = (struct bench_cell){
 			.med = (double)load_ns / (double)n,
 			.min = (double)load_ns / (double)n,
 			.max = (double)load_ns / (double)n, .have = true,
@@ -637,16 +560,6 @@ static void run_size(const struct opts *o, struct size_result *res,
 
 /* --------------------------------------------------------------- output */
 
-static void fmt_count(char *buf, size_t cap, size_t n)
-{
-	if (n >= 1000000 && n % 1000000 == 0)
-		snprintf(buf, cap, "%zuM", n / 1000000);
-	else if (n >= 1000 && n % 1000 == 0)
-		snprintf(buf, cap, "%zuk", n / 1000);
-	else
-		snprintf(buf, cap, "%zu", n);
-}
-
 static void print_reads(const struct opts *o)
 {
 	bool md = o->markdown;
@@ -662,7 +575,7 @@ static void print_reads(const struct opts *o)
 	if (md) {
 		printf("| contender |");
 		for (int s = 0; s < o->nsizes; s++) {
-			fmt_count(sz, sizeof(sz), results[s].n);
+			bench_fmt_count(sz, sizeof(sz), results[s].n);
 			printf(" %s ns/op | x floor | LMDB/x |", sz);
 		}
 		printf("\n|---|");
@@ -672,7 +585,7 @@ static void print_reads(const struct opts *o)
 	} else {
 		printf("%-36s", "contender");
 		for (int s = 0; s < o->nsizes; s++) {
-			fmt_count(sz, sizeof(sz), results[s].n);
+			bench_fmt_count(sz, sizeof(sz), results[s].n);
 			printf(" | %5s keys: ns/op x floor LMDB/x", sz);
 		}
 		printf("\n");
@@ -683,9 +596,9 @@ static void print_reads(const struct opts *o)
 		printf(md ? "| %s |" : "%-36s", rows[r].label);
 		for (int s = 0; s < o->nsizes; s++) {
 			const struct size_result *res = &results[s];
-			const struct cell *c = &res->r[r];
-			const struct cell *f = &res->r[R_CHAINED];
-			const struct cell *l = &res->r[R_LMDB1];
+			const struct bench_cell *c = &res->r[r];
+			const struct bench_cell *f = &res->r[R_CHAINED];
+			const struct bench_cell *l = &res->r[R_LMDB1];
 			char a[16] = "-", b[16] = "-", d[16] = "-";
 
 			if (c->have)
@@ -707,9 +620,9 @@ static void print_reads(const struct opts *o)
 			continue;
 		printf("  %-36s", rows[r].label);
 		for (int s = 0; s < o->nsizes; s++) {
-			const struct cell *c = &results[s].r[r];
+			const struct bench_cell *c = &results[s].r[r];
 
-			fmt_count(sz, sizeof(sz), results[s].n);
+			bench_fmt_count(sz, sizeof(sz), results[s].n);
 			if (c->have)
 				printf("  %5s: %5.1f%%", sz,
 				       100.0 * (c->max - c->min) / c->med);
@@ -727,7 +640,7 @@ static void print_shape(const struct opts *o)
 		const struct size_result *res = &results[s];
 		double n = (double)res->n;
 
-		fmt_count(sz, sizeof(sz), res->n);
+		bench_fmt_count(sz, sizeof(sz), res->n);
 		printf("  %5s keys:", sz);
 		if (res->bytes[R_CHAINED])
 			printf(" chained %.0f B/key;",
@@ -766,7 +679,7 @@ static void print_writes(const struct opts *o)
 	if (md) {
 		printf("| writes |");
 		for (int s = 0; s < o->nsizes; s++) {
-			fmt_count(sz, sizeof(sz), results[s].n);
+			bench_fmt_count(sz, sizeof(sz), results[s].n);
 			printf(" %s SETs/s | ns/SET |", sz);
 		}
 		printf("\n|---|");
@@ -776,7 +689,7 @@ static void print_writes(const struct opts *o)
 	} else {
 		printf("%-42s", "writes");
 		for (int s = 0; s < o->nsizes; s++) {
-			fmt_count(sz, sizeof(sz), results[s].n);
+			bench_fmt_count(sz, sizeof(sz), results[s].n);
 			printf(" | %5s keys: SETs/s  ns/SET", sz);
 		}
 		printf("\n");
@@ -786,7 +699,7 @@ static void print_writes(const struct opts *o)
 			continue;
 		printf(md ? "| %s |" : "%-42s", wrows[w].label);
 		for (int s = 0; s < o->nsizes; s++) {
-			const struct cell *c = &results[s].w[w];
+			const struct bench_cell *c = &results[s].w[w];
 			char a[24] = "-", b[16] = "-";
 
 			if (c->have) {
@@ -830,7 +743,7 @@ static void print_targets(const struct opts *o)
 			double x = rs->r[r].med / rs->r[R_CHAINED].med;
 			char sz[32];
 
-			fmt_count(sz, sizeof(sz), results[s].n);
+			bench_fmt_count(sz, sizeof(sz), results[s].n);
 			met &= x <= 1.5;
 			off += (size_t)snprintf(d + off, sizeof(d) - off,
 						"%s%s %.2fx", s ? ", " : "",
@@ -871,7 +784,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	cpu = pin(o.cpu);
+	cpu = bench_pin(o.cpu);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("shmrep-bench: random point reads and batched SETs, shmrep vs a hash table and LMDB\n\n");
 	machine_print(cpu);
