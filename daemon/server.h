@@ -210,6 +210,10 @@ bool scan_opts_parse(struct client *c, int i, bool type, struct scan_opts *o);
  * deferred length), or an empty array if items is NULL. */
 void reply_scan(struct client *c, uint64_t cursor,
 		const struct resp_out *items);
+/* HSCAN and SSCAN past the key lookup (t_hash.c). */
+struct shm_leaf;
+int chash_scan_reply(struct client *c, const struct shm_leaf *l,
+		     uint64_t cursor, bool vals);
 
 /* COMMAND (commands.c). */
 int cmd_command(struct client *c);

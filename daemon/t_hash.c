@@ -360,27 +360,18 @@ static void scan_add(void *arg, const shmrep_entry *e)
 }
 
 /*
- * HSCAN key cursor [MATCH pattern] [COUNT count]: Redis parses the cursor
- * before looking the key up, and the options only once it has found it.
+ * The rest of HSCAN and SSCAN once the key is found: parse the options
+ * from argument 3, walk from cursor, reply.  Field-value pairs if vals,
+ * else fields (set members) alone.
  */
-static int cmd_hscan(struct client *c)
+int chash_scan_reply(struct client *c, const struct shm_leaf *l,
+		     uint64_t cursor, bool vals)
 {
 	struct resp_out elems = { 0 };
-	struct scan_out s = { .out = &elems, .vals = true };
-	const struct shm_leaf *l;
+	struct scan_out s = { .out = &elems, .vals = vals };
 	struct scan_opts o;
-	uint64_t cursor;
 	size_t slot;
-	int rc;
 
-	if (!arg_cursor(c, 2, &cursor))
-		return 0;
-	rc = hash_lookup(c, &l, NULL);
-	if (rc <= 0) {
-		if (rc == 0)
-			reply_scan(c, 0, NULL);
-		return 0;
-	}
 	if (!scan_opts_parse(c, 3, false, &o))
 		return 0;
 	s.pat = o.pat;
@@ -392,6 +383,27 @@ static int cmd_hscan(struct client *c)
 	reply_scan(c, cursor, &elems);
 	resp_out_free(&elems);
 	return 0;
+}
+
+/*
+ * HSCAN key cursor [MATCH pattern] [COUNT count]: Redis parses the cursor
+ * before looking the key up, and the options only once it has found it.
+ */
+static int cmd_hscan(struct client *c)
+{
+	const struct shm_leaf *l;
+	uint64_t cursor;
+	int rc;
+
+	if (!arg_cursor(c, 2, &cursor))
+		return 0;
+	rc = hash_lookup(c, &l, NULL);
+	if (rc <= 0) {
+		if (rc == 0)
+			reply_scan(c, 0, NULL);
+		return 0;
+	}
+	return chash_scan_reply(c, l, cursor, true);
 }
 
 #define W CMD_WRITE

@@ -583,33 +583,11 @@ static int cmd_sdiffstore(struct client *c)
 
 /* ----------------------------------------------------------------- SSCAN */
 
-struct scan_out {
-	struct resp_out *out;
-	const char *pat; /* NULL: every member */
-	size_t plen;
-	long long n;
-};
-
-static void scan_add(void *arg, const shmrep_entry *e)
-{
-	struct scan_out *s = arg;
-
-	if (s->pat && !glob_match(s->pat, s->plen, e->key.ptr, e->key.len,
-				  false))
-		return;
-	resp_add_bulk(s->out, e->key.ptr, e->key.len);
-	s->n++;
-}
-
 /* SSCAN key cursor [MATCH pattern] [COUNT count], parsed as HSCAN is. */
 static int cmd_sscan(struct client *c)
 {
-	struct resp_out elems = { 0 };
-	struct scan_out s = { .out = &elems };
 	const struct shm_leaf *l;
-	struct scan_opts o;
 	uint64_t cursor;
-	size_t slot;
 	int rc;
 
 	if (!arg_cursor(c, 2, &cursor))
@@ -620,16 +598,7 @@ static int cmd_sscan(struct client *c)
 			reply_scan(c, 0, NULL);
 		return 0;
 	}
-	if (!scan_opts_parse(c, 3, false, &o))
-		return 0;
-	s.pat = o.pat;
-	s.plen = o.plen;
-	slot = resp_add_deferred_len(&elems);
-	chash_scan(&srv.w->view, l, &cursor, (uint64_t)o.count, scan_add, &s);
-	resp_set_deferred_len(&elems, slot, s.n);
-	reply_scan(c, cursor, &elems);
-	resp_out_free(&elems);
-	return 0;
+	return chash_scan_reply(c, l, cursor, false);
 }
 
 #define W CMD_WRITE

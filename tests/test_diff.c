@@ -675,7 +675,8 @@ static void gen_cmd(struct gen *g)
 }
 
 /* One seeded run of ncmds commands from an empty dataset in db 0. */
-static bool run_random(struct tu_diff *d, uint64_t seed, long ncmds)
+static bool run_random(struct tu_diff *d, uint64_t seed, long ncmds,
+		       void *unused __attribute__((unused)))
 {
 	struct gen g = { .rng = seed, .c = malloc(sizeof(struct tu_cmd)) };
 	bool ok = true;
@@ -913,50 +914,15 @@ static const char *const fixed[] = {
 
 static void test_fixed_list(void)
 {
-	struct tu_daemon r, s;
-	struct tu_diff d;
-	bool ok = false;
-
-	if (!tu_diff_have_redis())
-		return;
-	if (tu_diff_start(&d, &r, &s, "diff", NULL)) {
-		ok = true;
-		for (int i = 0; fixed[i] && (ok || d.keepgoing); i++)
-			ok = run_line(&d, fixed[i]) && ok;
-		if (ok || d.keepgoing)
-			ok = tu_diff_compare_datasets(&d, NDBS, false) && ok;
-		ok = ok && !d.failures;
-	}
-	ok = tu_diff_stop(&d, &r, &s) && ok;
-	CU_ASSERT(ok);
+	CU_ASSERT(tu_diff_fixed("diff", fixed, run_line, NDBS, false));
 }
 
 static void test_random_runs(void)
 {
-	long runs = tu_diff_env_long("SHMREP_DIFF_RUNS", DEFAULT_RUNS);
-	long ncmds = tu_diff_env_long("SHMREP_DIFF_CMDS", DEFAULT_CMDS);
-	uint64_t seed = tu_seed();
-	struct tu_daemon r, s;
-	struct tu_diff d;
-	bool ok = false;
-
-	if (!tu_diff_have_redis())
-		return;
-	if (tu_diff_start(&d, &r, &s, "diff", NULL)) {
-		uint64_t t0 = tu_now_ms();
-
-		ok = true;
-		for (long i = 0; i < runs && (ok || d.keepgoing); i++)
-			ok = run_random(&d, seed + (uint64_t)i, ncmds) && ok;
-		ok = ok && !d.failures;
-		fprintf(stderr,
-			"%ld runs of %ld commands from SHMREP_SEED=%llu: %s, %llu ms\n",
-			runs, ncmds, (unsigned long long)seed,
-			ok ? "no difference" : "DIFFERENT",
-			(unsigned long long)(tu_now_ms() - t0));
-	}
-	ok = tu_diff_stop(&d, &r, &s) && ok;
-	CU_ASSERT(ok);
+	CU_ASSERT(tu_diff_random("diff", NULL,
+				 tu_diff_env_long("SHMREP_DIFF_RUNS",
+						  DEFAULT_RUNS),
+				 DEFAULT_CMDS, run_random, NULL));
 }
 
 static CU_TestInfo tests[] = {

@@ -324,7 +324,8 @@ static void gen_cmd(struct gen *g)
 }
 
 /* One seeded run of ncmds commands from an empty dataset. */
-static bool run_random(struct tu_diff *d, uint64_t seed, long ncmds)
+static bool run_random(struct tu_diff *d, uint64_t seed, long ncmds,
+		       void *unused __attribute__((unused)))
 {
 	struct gen g = { .rng = seed, .c = malloc(sizeof(struct tu_cmd)) };
 	bool ok;
@@ -449,55 +450,15 @@ static const char *const fixed[] = {
 
 static void test_fixed_list(void)
 {
-	struct tu_daemon r, s;
-	struct tu_diff d;
-	bool ok = false;
-
-	if (!tu_diff_have_redis())
-		return;
-	if (tu_diff_start(&d, &r, &s, "dlist", NULL)) {
-		ok = true;
-		for (int i = 0; fixed[i] && (ok || d.keepgoing); i++)
-			ok = tu_diff_run_line(&d, fixed[i]) && ok;
-		if (ok || d.keepgoing)
-			ok = tu_diff_compare_datasets(&d, NDBS, true) && ok;
-		ok = ok && !d.failures;
-	}
-	ok = tu_diff_stop(&d, &r, &s) && ok;
-	CU_ASSERT(ok);
-}
-
-/* Seeded runs against a daemon started with extra arguments. */
-static void random_runs(const char *const *extra, long runs)
-{
-	long ncmds = tu_diff_env_long("SHMREP_DIFF_CMDS", DEFAULT_CMDS);
-	uint64_t seed = tu_seed();
-	struct tu_daemon r, s;
-	struct tu_diff d;
-	bool ok = false;
-
-	if (!tu_diff_have_redis())
-		return;
-	if (tu_diff_start(&d, &r, &s, "dlist", extra)) {
-		uint64_t t0 = tu_now_ms();
-
-		ok = true;
-		for (long i = 0; i < runs && (ok || d.keepgoing); i++)
-			ok = run_random(&d, seed + (uint64_t)i, ncmds) && ok;
-		ok = ok && !d.failures;
-		fprintf(stderr,
-			"%ld runs of %ld commands from SHMREP_SEED=%llu: %s, %llu ms\n",
-			runs, ncmds, (unsigned long long)seed,
-			ok ? "no difference" : "DIFFERENT",
-			(unsigned long long)(tu_now_ms() - t0));
-	}
-	ok = tu_diff_stop(&d, &r, &s) && ok;
-	CU_ASSERT(ok);
+	CU_ASSERT(tu_diff_fixed("dlist", fixed, tu_diff_run_line, NDBS, true));
 }
 
 static void test_random_runs(void)
 {
-	random_runs(NULL, tu_diff_env_long("SHMREP_DIFF_RUNS", DEFAULT_RUNS));
+	CU_ASSERT(tu_diff_random("dlist", NULL,
+				 tu_diff_env_long("SHMREP_DIFF_RUNS",
+						  DEFAULT_RUNS),
+				 DEFAULT_CMDS, run_random, NULL));
 }
 
 /* The same in mutex mode, where lists change in place. */
@@ -505,7 +466,8 @@ static void test_random_runs_mutex(void)
 {
 	static const char *const mutex[] = { "--mode", "mutex", NULL };
 
-	random_runs(mutex, 2);
+	CU_ASSERT(tu_diff_random("dlist", mutex, 2, DEFAULT_CMDS, run_random,
+				 NULL));
 }
 
 static CU_TestInfo tests[] = {

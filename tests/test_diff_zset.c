@@ -711,8 +711,9 @@ static bool run_line(struct tu_diff *d, const char *line)
 
 /* One seeded run of ncmds commands from an empty dataset. */
 static bool run_random(struct tu_diff *d, uint64_t seed, long ncmds,
-		       unsigned *counts)
+		       void *arg)
 {
+	unsigned *counts = arg;
 	struct gen g = {
 		.rng = seed, .c = malloc(sizeof(struct tu_cmd)), .d = d,
 	};
@@ -973,60 +974,21 @@ static const char *const fixed[] = {
 
 static void test_fixed_list(void)
 {
-	struct tu_daemon r, s;
-	struct tu_diff d;
-	bool ok = false;
-
-	if (!tu_diff_have_redis())
-		return;
-	if (tu_diff_start(&d, &r, &s, "dzset", NULL)) {
-		int n = 0;
-
-		ok = true;
-		for (; fixed[n] && (ok || d.keepgoing); n++)
-			ok = run_line(&d, fixed[n]) && ok;
-		if (ok || d.keepgoing)
-			ok = tu_diff_compare_datasets(&d, NDBS, true) && ok;
-		ok = ok && !d.failures;
-		fprintf(stderr, "fixed list: %d commands, %s\n", n,
-			ok ? "no difference" : "DIFFERENT");
-	}
-	ok = tu_diff_stop(&d, &r, &s) && ok;
-	CU_ASSERT(ok);
+	CU_ASSERT(tu_diff_fixed("dzset", fixed, run_line, NDBS, true));
 }
 
 static void test_random_runs(void)
 {
-	long runs = tu_diff_env_long("SHMREP_DIFF_RUNS", DEFAULT_RUNS);
-	long ncmds = tu_diff_env_long("SHMREP_DIFF_CMDS", DEFAULT_CMDS);
-	uint64_t seed = tu_seed();
 	unsigned counts[K_NKINDS] = { 0 };
-	struct tu_daemon r, s;
-	struct tu_diff d;
-	bool ok = false;
 
-	if (!tu_diff_have_redis())
-		return;
-	if (tu_diff_start(&d, &r, &s, "dzset", NULL)) {
-		uint64_t t0 = tu_now_ms();
-
-		ok = true;
-		for (long i = 0; i < runs && (ok || d.keepgoing); i++)
-			ok = run_random(&d, seed + (uint64_t)i, ncmds,
-					counts) && ok;
-		ok = ok && !d.failures;
-		fprintf(stderr,
-			"%ld runs of %ld commands from SHMREP_SEED=%llu: %s, %llu ms\n",
-			runs, ncmds, (unsigned long long)seed,
-			ok ? "no difference" : "DIFFERENT",
-			(unsigned long long)(tu_now_ms() - t0));
-		for (int k = 0; k < K_NKINDS; k++)
-			fprintf(stderr, "%s%s %u", k ? ", " : "  ",
-				kind_names[k], counts[k]);
-		fputc('\n', stderr);
-	}
-	ok = tu_diff_stop(&d, &r, &s) && ok;
-	CU_ASSERT(ok);
+	CU_ASSERT(tu_diff_random("dzset", NULL,
+				 tu_diff_env_long("SHMREP_DIFF_RUNS",
+						  DEFAULT_RUNS),
+				 DEFAULT_CMDS, run_random, counts));
+	for (int k = 0; k < K_NKINDS; k++)
+		fprintf(stderr, "%s%s %u", k ? ", " : "  ", kind_names[k],
+			counts[k]);
+	fputc('\n', stderr);
 }
 
 static CU_TestInfo tests[] = {

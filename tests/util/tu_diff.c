@@ -1008,3 +1008,53 @@ bool tu_diff_have_redis(void)
 	fprintf(stderr, "redis-server not installed: skipped\n");
 	return false;
 }
+
+bool tu_diff_fixed(const char *tag, const char *const *lines,
+		   tu_diff_line_fn *line, int ndbs, bool typed)
+{
+	struct tu_daemon r, s;
+	struct tu_diff d;
+	bool ok = false;
+	int n = 0;
+
+	if (!tu_diff_have_redis())
+		return true;
+	if (tu_diff_start(&d, &r, &s, tag, NULL)) {
+		ok = true;
+		for (; lines[n] && (ok || d.keepgoing); n++)
+			ok = line(&d, lines[n]) && ok;
+		if (ok || d.keepgoing)
+			ok = tu_diff_compare_datasets(&d, ndbs, typed) && ok;
+		ok = ok && !d.failures;
+		fprintf(stderr, "fixed list: %d commands, %s\n", n,
+			ok ? "no difference" : "DIFFERENT");
+	}
+	return tu_diff_stop(&d, &r, &s) && ok;
+}
+
+bool tu_diff_random(const char *tag, const char *const *extra, long runs,
+		    long ncmds, tu_diff_gen_fn *gen, void *arg)
+{
+	uint64_t seed = tu_seed();
+	struct tu_daemon r, s;
+	struct tu_diff d;
+	bool ok = false;
+
+	if (!tu_diff_have_redis())
+		return true;
+	ncmds = tu_diff_env_long("SHMREP_DIFF_CMDS", ncmds);
+	if (tu_diff_start(&d, &r, &s, tag, extra)) {
+		uint64_t t0 = tu_now_ms();
+
+		ok = true;
+		for (long i = 0; i < runs && (ok || d.keepgoing); i++)
+			ok = gen(&d, seed + (uint64_t)i, ncmds, arg) && ok;
+		ok = ok && !d.failures;
+		fprintf(stderr,
+			"%ld runs of %ld commands from SHMREP_SEED=%llu: %s, %llu ms\n",
+			runs, ncmds, (unsigned long long)seed,
+			ok ? "no difference" : "DIFFERENT",
+			(unsigned long long)(tu_now_ms() - t0));
+	}
+	return tu_diff_stop(&d, &r, &s) && ok;
+}

@@ -197,6 +197,26 @@ bool tu_diff_stop(struct tu_diff *d, struct tu_daemon *r, struct tu_daemon *s);
 /* Whether redis-server is installed (else a message: the test skips). */
 bool tu_diff_have_redis(void);
 
+/*
+ * The two test bodies every differential test has, each on a fresh pair
+ * of servers (instance tag TAG), with a summary on stderr; true if no
+ * difference (or redis-server is missing: skipped).
+ *
+ * tu_diff_fixed: every line of the NULL-terminated list through line(),
+ * then the datasets of databases 0..ndbs-1 compared (typed as in
+ * tu_diff_compare_datasets).  tu_diff_random: `runs` runs of gen() from
+ * seeds tu_seed(), tu_seed() + 1, ..., each of SHMREP_DIFF_CMDS (default
+ * ncmds) commands, shmrepd started with the extra arguments.  Both stop
+ * at the first difference unless SHMREP_DIFF_KEEPGOING is set.
+ */
+typedef bool tu_diff_line_fn(struct tu_diff *d, const char *line);
+typedef bool tu_diff_gen_fn(struct tu_diff *d, uint64_t seed, long ncmds,
+			    void *arg);
+bool tu_diff_fixed(const char *tag, const char *const *lines,
+		   tu_diff_line_fn *line, int ndbs, bool typed);
+bool tu_diff_random(const char *tag, const char *const *extra, long runs,
+		    long ncmds, tu_diff_gen_fn *gen, void *arg);
+
 /* Print p[0, n) escaped to stderr (at most about 600 bytes of it). */
 void tu_diff_print_escaped(const char *p, size_t n);
 void tu_diff_print_cmd(const struct tu_cmd *c);
