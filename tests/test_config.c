@@ -980,6 +980,43 @@ static void test_include_wildcard(void)
 
 /* ------------------------------------------------------- config_load() */
 
+/*
+ * The example configuration the package installs loads, but for its
+ * logfile (/var/log/shmrep, which only the package creates): its lines
+ * other than `logfile` go through the parser as they are.
+ */
+static void test_example_file(void)
+{
+	const char *src = getenv("SHMREP_SRC");
+	char path[4096], line[1024];
+	size_t tl = 0, cap = 1 << 16;
+	char *text = calloc(1, cap);
+	struct config c;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/systemd/shmrepd.conf",
+		 src ? src : ".");
+	fp = fopen(path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	while (fgets(line, sizeof(line), fp)) {
+		size_t n = strlen(line);
+
+		if (strncmp(line, "logfile ", 8) && tl + n < cap) {
+			memcpy(text + tl, line, n);
+			tl += n;
+		}
+	}
+	fclose(fp);
+	config_init(&c);
+	CU_ASSERT_EQUAL(load(&c, text), 0);
+	if (err[0])
+		fprintf(stderr, "\n%s: %s\n", path, err);
+	CU_ASSERT_STRING_EQUAL(c.name, "default");
+	config_free(&c);
+	free(text);
+}
+
 static void test_load_file_and_options(void)
 {
 	char *dir = dir_new(), *file, *missing = NULL;
@@ -1659,6 +1696,7 @@ static CU_TestInfo tests[] = {
 	{ "include", test_include },
 	{ "include_wildcard", test_include_wildcard },
 	{ "load_file_and_options", test_load_file_and_options },
+	{ "example_file", test_example_file },
 	{ "argv_conversion", test_argv_conversion },
 	{ "argv", test_argv },
 	{ "argv_help_version", test_argv_help_version },
