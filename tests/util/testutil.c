@@ -51,12 +51,24 @@ void tu_unlink_region(const char *name)
 	unlink_all(name);
 }
 
+static void (*hooks[4])(void);
+static int nhooks;
+
+void tu_on_cleanup(void (*fn)(void))
+{
+	if (nhooks == (int)(sizeof(hooks) / sizeof(hooks[0])))
+		abort();
+	hooks[nhooks++] = fn;
+}
+
 static void cleanup(void)
 {
 	if (getpid() != owner_pid)
 		return;
 	for (int i = 0; i < nnames; i++)
 		unlink_all(names[i]);
+	for (int i = 0; i < nhooks; i++)
+		hooks[i]();
 }
 
 static void on_fatal(int sig)

@@ -29,6 +29,10 @@ int tu_main(int argc, char **argv, const struct tu_suite *suites);
 
 /* A fresh instance name "t-TAG-PID-N", removed at exit. */
 const char *tu_name(const char *tag);
+/* Run fn (async-signal-safe: it may run from a fatal signal) when the
+ * test program exits or dies of SIGSEGV, SIGABRT, SIGBUS, SIGINT or
+ * SIGTERM, as the regions of tu_name() are removed. */
+void tu_on_cleanup(void (*fn)(void));
 
 /* Remove an instance's region files now. */
 void tu_unlink_region(const char *name);

@@ -37,7 +37,7 @@ static void track(const char *path)
 {
 	if (!nfiles) {
 		file_owner = getpid();
-		atexit(remove_files);
+		tu_on_cleanup(remove_files);
 	}
 	if (nfiles < MAX_FILES)
 		snprintf(files[nfiles++], sizeof(files[0]), "%s", path);
