@@ -238,6 +238,7 @@ struct opts {
 /* --------------------------------------------------------- the parent */
 
 static struct shared *sh;
+
 static pid_t kids[2 * NMODES];
 static int nkids;
 /* Region files of the live size, for cleanup from a signal handler. */
@@ -299,6 +300,28 @@ static void futex_wait_u32(uint32_t *p, uint32_t val, unsigned ms)
 static void futex_wake_u32(uint32_t *p)
 {
 	syscall(SYS_futex, p, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+}
+
+/*
+ * The parent's commands to a lane's two children: cmd (and the fields it
+ * reads) are written first, then cmd_seq is raised (release, pairing with
+ * next_cmd's acquire) and the children woken.
+ */
+static void post_cmd(struct lane *L, int cmd, uint32_t seq)
+{
+	L->cmd = cmd;
+	shm_store_release(&L->cmd_seq, seq);
+	futex_wake_u32(&L->cmd_seq);
+}
+
+/* A child: wait for the command after seen; its number. */
+static uint32_t next_cmd(struct lane *L, uint32_t seen)
+{
+	uint32_t s;
+
+	while ((s = shm_load_acquire(&L->cmd_seq)) == seen)
+		futex_wait_u32(&L->cmd_seq, s, 100);
+	return s;
 }
 
 static void sleep_ms(unsigned ms)
@@ -572,13 +595,8 @@ static int writer_main(int mode, size_t n, const struct opts *o,
 	seen = 1;
 	shm_store_release(&L->w_ack, seen);
 	for (;;) {
-		uint32_t s = shm_load_acquire(&L->cmd_seq);
+		uint32_t s = seen = next_cmd(L, seen);
 
-		if (s == seen) {
-			futex_wait_u32(&L->cmd_seq, s, 100);
-			continue;
-		}
-		seen = s;
 		if (L->cmd == CMD_QUIT) {
 			shm_writer_close(c.w);
 			shm_store_release(&L->w_ack, s);
@@ -729,13 +747,8 @@ static int reader_main(int mode, size_t n, const struct opts *o,
 	seen = shm_load_acquire(&L->cmd_seq);
 	shm_store_release(&L->r_ack, seen);
 	for (;;) {
-		uint32_t s = shm_load_acquire(&L->cmd_seq);
+		uint32_t s = seen = next_cmd(L, seen);
 
-		if (s == seen) {
-			futex_wait_u32(&L->cmd_seq, s, 100);
-			continue;
-		}
-		seen = s;
 		if (L->cmd == CMD_QUIT) {
 			L->verify_bad = verify_all(&c, L->final_gen);
 			shmrep_close(c.h);
@@ -868,10 +881,8 @@ static double run_round(const struct opts *o, int mode, int mix,
 	L->stop = 0;
 	L->reads = 0;
 	L->writes = 0;
-	L->cmd = CMD_RUN;
 	L->mix = mix;
-	shm_store_release(&L->cmd_seq, s);
-	futex_wake_u32(&L->cmd_seq);
+	post_cmd(L, CMD_RUN, s);
 	await(&L->r_ack, s, SETUP_TIMEOUT_MS, "starting a cell");
 	await(&L->w_ack, s, SETUP_TIMEOUT_MS, "starting a cell");
 	shm_store_release(&L->go, 1u);
@@ -1012,9 +1023,7 @@ static void run_size(const struct opts *o, struct sizeres *res)
 
 		/* Generations only grow: the last cell's is the newest. */
 		L->final_gen = L->wr.gen;
-		L->cmd = CMD_QUIT;
-		shm_store_release(&L->cmd_seq, s);
-		futex_wake_u32(&L->cmd_seq);
+		post_cmd(L, CMD_QUIT, s);
 		await(&L->r_ack, s, SETUP_TIMEOUT_MS, "checking every key");
 		await(&L->w_ack, s, SETUP_TIMEOUT_MS, "closing the writer");
 		if (L->verify_bad)

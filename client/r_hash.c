@@ -54,29 +54,42 @@ SHMREP_EXPORT int shmrep_snapshot_hmget(shmrep_snapshot *s, int db,
 	return 0;
 }
 
-SHMREP_EXPORT int shmrep_snapshot_hlen(shmrep_snapshot *s, int db,
-				       const void *key, size_t klen,
-				       uint64_t *n)
+/* HLEN and SCARD, hash and set iterators: the same trie under the key. */
+static int len_typed(shmrep_snapshot *s, int db, const void *key,
+		     size_t klen, uint8_t type, uint64_t *n)
 {
 	const struct shm_leaf *l;
-	int rc = snap_lookup_type(s, db, key, klen, SHM_T_HASH, &l);
+	int rc = snap_lookup_type(s, db, key, klen, type, &l);
 
 	*n = 0;
 	return rc ? rc : chash_len(&s->map->view, l, n);
 }
 
-SHMREP_EXPORT int shmrep_snapshot_hiter(shmrep_snapshot *s, int db,
-					const void *key, size_t klen,
-					shmrep_iter *it)
+static int iter_typed(shmrep_snapshot *s, int db, const void *key,
+		      size_t klen, uint8_t type, shmrep_iter *it)
 {
 	const struct shm_leaf *l;
-	int rc = snap_lookup_type(s, db, key, klen, SHM_T_HASH, &l);
+	int rc = snap_lookup_type(s, db, key, klen, type, &l);
 
 	if (rc) {
 		iter_init_empty(it);
 		return rc;
 	}
 	return chash_iter(it, &s->map->view, l);
+}
+
+SHMREP_EXPORT int shmrep_snapshot_hlen(shmrep_snapshot *s, int db,
+				       const void *key, size_t klen,
+				       uint64_t *n)
+{
+	return len_typed(s, db, key, klen, SHM_T_HASH, n);
+}
+
+SHMREP_EXPORT int shmrep_snapshot_hiter(shmrep_snapshot *s, int db,
+					const void *key, size_t klen,
+					shmrep_iter *it)
+{
+	return iter_typed(s, db, key, klen, SHM_T_HASH, it);
 }
 
 SHMREP_EXPORT int shmrep_snapshot_sismember(shmrep_snapshot *s, int db,
@@ -120,23 +133,12 @@ SHMREP_EXPORT int shmrep_snapshot_scard(shmrep_snapshot *s, int db,
 					const void *key, size_t klen,
 					uint64_t *n)
 {
-	const struct shm_leaf *l;
-	int rc = snap_lookup_type(s, db, key, klen, SHM_T_SET, &l);
-
-	*n = 0;
-	return rc ? rc : chash_len(&s->map->view, l, n);
+	return len_typed(s, db, key, klen, SHM_T_SET, n);
 }
 
 SHMREP_EXPORT int shmrep_snapshot_siter(shmrep_snapshot *s, int db,
 					const void *key, size_t klen,
 					shmrep_iter *it)
 {
-	const struct shm_leaf *l;
-	int rc = snap_lookup_type(s, db, key, klen, SHM_T_SET, &l);
-
-	if (rc) {
-		iter_init_empty(it);
-		return rc;
-	}
-	return chash_iter(it, &s->map->view, l);
+	return iter_typed(s, db, key, klen, SHM_T_SET, it);
 }

@@ -43,48 +43,6 @@
 
 /* ------------------------------------------------------------- helpers */
 
-/* Set key to a value of any type (inline bytes), in a command of its own. */
-static int wset(struct shm_writer *w, unsigned db, const void *key, size_t kl,
-		uint8_t type, const void *val, size_t vl, int64_t expire_ms)
-{
-	shm_ref r;
-	int rc = shm_wr_begin(w);
-
-	if (rc)
-		return rc;
-	r = keys_leaf_new(w, key, (uint32_t)kl, type, vl, expire_ms);
-	if (!r) {
-		shm_wr_abort(w);
-		return -ENOMEM;
-	}
-	if (vl)
-		memcpy((uint8_t *)shm_wr_ptr(w, r) + sizeof(struct shm_leaf) +
-			   kl,
-		       val, vl);
-	rc = keys_link(w, db, r, KEYS_REPLACE, NULL);
-	if (rc) {
-		shm_wr_abort(w);
-		return rc;
-	}
-	shm_wr_commit(w);
-	return 0;
-}
-
-static int wdel(struct shm_writer *w, unsigned db, const char *key)
-{
-	int rc = shm_wr_begin(w);
-
-	if (rc)
-		return rc;
-	rc = keys_unlink(w, db, key, (uint32_t)strlen(key));
-	if (rc) {
-		shm_wr_abort(w);
-		return rc;
-	}
-	shm_wr_commit(w);
-	return 0;
-}
-
 static shmrep *ropen(const char *name)
 {
 	shmrep *h = NULL;
@@ -500,10 +458,10 @@ static void test_get(void)
 	SETUP(tu_set(w, 0, "k1", "hello", 0));
 	SETUP(tu_set(w, 15, "k15", "last db", 0));
 	SETUP(tu_set(w, 0, "empty", "", 0));
-	SETUP(wset(w, 0, "big", 3, SHM_T_STRING, big, bign, 0));
-	SETUP(wset(w, 1, bkey, sizeof(bkey), SHM_T_STRING, bval, sizeof(bval),
+	SETUP(tu_wset(w, 0, "big", 3, SHM_T_STRING, big, bign, 0));
+	SETUP(tu_wset(w, 1, bkey, sizeof(bkey), SHM_T_STRING, bval, sizeof(bval),
 		   0));
-	SETUP(wset(w, 2, "", 0, SHM_T_STRING, "ek", 2, 0));
+	SETUP(tu_wset(w, 2, "", 0, SHM_T_STRING, "ek", 2, 0));
 	CU_ASSERT_FATAL(shm_wr_publish(w) == 1);
 	h = ropen(name);
 	CU_ASSERT_FATAL(h != NULL);
@@ -674,7 +632,7 @@ static void test_types_exists_ttl_dbsize(void)
 
 	CU_ASSERT_FATAL(w != NULL);
 	for (size_t i = 0; i < 5; i++)
-		SETUP(wset(w, 3, tk[i].key, strlen(tk[i].key), tk[i].type, "",
+		SETUP(tu_wset(w, 3, tk[i].key, strlen(tk[i].key), tk[i].type, "",
 			   0, 0));
 	SETUP(tu_set(w, 3, "ttl:far", "x", now + 3600 * 1000));
 	SETUP(tu_set(w, 3, "ttl:past", "x", 1));
@@ -735,7 +693,7 @@ static void test_types_exists_ttl_dbsize(void)
 	CU_ASSERT(shmrep_dbsize(h, 15, &n) == 0);
 	CU_ASSERT(n == 0);
 	/* Deleting shows on the next read. */
-	CU_ASSERT_FATAL(wdel(w, 5, "d5:0") == 0);
+	CU_ASSERT_FATAL(tu_del(w, 5, "d5:0") == 0);
 	CU_ASSERT_FATAL(shm_wr_publish(w) == 1);
 	CU_ASSERT(shmrep_dbsize(h, 5, &n) == 0);
 	CU_ASSERT(n == 39);
@@ -848,7 +806,7 @@ static void set_gen(struct shm_writer *w, unsigned db, int i, unsigned g)
 	size_t vl = gen_value(val, sizeof(val), i, g);
 
 	snprintf(k, sizeof(k), "snap:%d", i);
-	SETUP(wset(w, db, k, strlen(k), SHM_T_STRING, val, vl, 0));
+	SETUP(tu_wset(w, db, k, strlen(k), SHM_T_STRING, val, vl, 0));
 }
 
 static void test_snapshot_stable(void)
@@ -899,7 +857,7 @@ static void test_snapshot_stable(void)
 		for (int i = 0; i < SNAP_KEYS; i++) {
 			snprintf(k, sizeof(k), "snap:%d", i);
 			if ((i + (int)g) % 2)
-				(void)wdel(w, 0, k);
+				(void)tu_del(w, 0, k);
 			else
 				set_gen(w, 0, i, g);
 		}
@@ -1367,7 +1325,7 @@ static void test_scan_across_snapshots(void)
 				SETUP(tu_set(w, 6, k, "v", 0));
 				churn_ever[c] = true;
 			} else {
-				(void)wdel(w, 6, k);
+				(void)tu_del(w, 6, k);
 			}
 		}
 		CU_ASSERT_FATAL(shm_wr_publish(w) == 1);

@@ -1610,32 +1610,45 @@ static void test_dump_round_trip(void)
 /* Randomized: any mix of valid settings dumps and reads back the same. */
 static void test_dump_random(void)
 {
-	static const char *const pieces[] = {
-		"name n%llu", "size %llukb", "mode mutex", "mode rcu",
-		"readers %llu", "shmperm %llo", "membarrier no",
-		"reader-stall-warn %llu", "mutex-drain-timeout 1%llu",
-		"batch-max-commands %llu",
-		"batch-max-usec %llu", "unixsocket /tmp/s%llu",
-		"unixsocketperm %llo", "port %llu", "bind a%llu b",
-		"bind \"\"", "tcp-backlog %llu", "loglevel debug",
-		"pidfile \"/p %llu\"", "daemonize yes", "requirepass \"%llu\"",
-		"databases %llu", "maxclients %llu", "timeout %llu",
-		"hz %llu", "proto-max-bulk-len %llumb",
-		"client-query-buffer-limit %llu", "replicaof h%llu 1",
-		"replicaof no one", "masterauth m%llu", "masteruser u%llu",
-	};
-	static const unsigned long long mods[] = {
-		1000, 65536, 1, 1, 65536, 0777, 1, ~0ull >> 1, 1000000, 1u << 31,
-		1u << 31, 1000, 0777, 65536, 100, 1, 1u << 31, 1, 100, 1,
-		1000, 1024, 1u << 31, 1u << 31, 1000, 1000, 1u << 31, 100, 1,
-		100, 100,
+	/* Each directive with the range of its random value: lo + [0, mod). */
+	static const struct {
+		const char *fmt;
+		unsigned long long mod, lo;
+	} pieces[] = {
+		{ "name n%llu", 1000, 0 },
+		{ "size %llukb", 65536, 256 }, /* in bounds */
+		{ "mode mutex", 1, 0 },
+		{ "mode rcu", 1, 0 },
+		{ "readers %llu", 65536, 1 },
+		{ "shmperm %llo", 0777, 0 },
+		{ "membarrier no", 1, 0 },
+		{ "reader-stall-warn %llu", ~0ull >> 1, 0 },
+		{ "mutex-drain-timeout 1%llu", 1000000, 0 },
+		{ "batch-max-commands %llu", 1u << 31, 1 },
+		{ "batch-max-usec %llu", 1u << 31, 1 },
+		{ "unixsocket /tmp/s%llu", 1000, 0 },
+		{ "unixsocketperm %llo", 0777, 0 },
+		{ "port %llu", 65536, 0 },
+		{ "bind a%llu b", 100, 0 },
+		{ "bind \"\"", 1, 0 },
+		{ "tcp-backlog %llu", 1u << 31, 0 },
+		{ "loglevel debug", 1, 0 },
+		{ "pidfile \"/p %llu\"", 100, 0 },
+		{ "daemonize yes", 1, 0 },
+		{ "requirepass \"%llu\"", 1000, 0 },
+		{ "databases %llu", 1024, 1 },
+		{ "maxclients %llu", 1u << 31, 1 },
+		{ "timeout %llu", 1u << 31, 0 },
+		{ "hz %llu", 1000, 0 },
+		{ "proto-max-bulk-len %llumb", 1000, 1 },
+		{ "client-query-buffer-limit %llu", 1u << 31, 1 << 20 },
+		{ "replicaof h%llu 1", 100, 0 },
+		{ "replicaof no one", 1, 0 },
+		{ "masterauth m%llu", 100, 0 },
+		{ "masteruser u%llu", 100, 0 },
 	};
 	uint64_t rs = tu_seed();
 	int failures = 0;
-
-	_Static_assert(sizeof(pieces) / sizeof(pieces[0]) ==
-			       sizeof(mods) / sizeof(mods[0]),
-		       "one modulus per piece");
 
 	for (int round = 0; round < 300; round++) {
 		struct config a, b;
@@ -1647,18 +1660,10 @@ static void test_dump_random(void)
 		for (int k = 0; k < 20; k++) {
 			size_t i = tu_rand(&rs) % (sizeof(pieces) /
 						  sizeof(pieces[0]));
-			unsigned long long v = tu_rand(&rs) % mods[i];
+			unsigned long long v =
+				pieces[i].lo + tu_rand(&rs) % pieces[i].mod;
 
-			if (i == 1)
-				v += 256; /* size in kb, in bounds */
-			/* Pieces whose minimum is above zero. */
-			if (i == 4 || i == 9 || i == 10 || i == 21 || i == 22)
-				v += 1;
-			if (i == 25)
-				v += 1;
-			if (i == 26)
-				v += 1 << 20;
-			snprintf(line, sizeof(line), pieces[i], v);
+			snprintf(line, sizeof(line), pieces[i].fmt, v);
 			tl += (size_t)sprintf(text + tl, "%s\n", line);
 		}
 		config_init(&a);

@@ -193,14 +193,8 @@ static int lset(struct wstate *s, struct clist_ed *e)
 /* A string key in the open command. */
 static int set_str(struct shm_writer *w, const char *key, const char *val)
 {
-	size_t kl = strlen(key), vl = strlen(val);
-	shm_ref r = keys_leaf_new(w, key, (uint32_t)kl, SHM_T_STRING, vl, 0);
-
-	if (!r)
-		return -ENOMEM;
-	memcpy((uint8_t *)shm_wr_ptr(w, r) + sizeof(struct shm_leaf) + kl, val,
-	       vl);
-	return keys_link(w, 0, r, KEYS_REPLACE, NULL);
+	return tu_put(w, 0, key, strlen(key), SHM_T_STRING, val, strlen(val),
+		      0);
 }
 
 /* "s" as generation gen wants it. */

@@ -162,46 +162,6 @@ static bool gone(uint64_t g, int i)
 	return tu_rand(&s) % 5 == 0;
 }
 
-static int wset(struct shm_writer *w, unsigned db, const char *key,
-		const void *val, size_t vl)
-{
-	size_t kl = strlen(key);
-	shm_ref r;
-	int rc = shm_wr_begin(w);
-
-	if (rc)
-		return rc;
-	r = keys_leaf_new(w, key, (uint32_t)kl, SHM_T_STRING, vl, 0);
-	if (!r) {
-		shm_wr_abort(w);
-		return -ENOMEM;
-	}
-	memcpy((uint8_t *)shm_wr_ptr(w, r) + sizeof(struct shm_leaf) + kl, val,
-	       vl);
-	rc = keys_link(w, db, r, KEYS_REPLACE, NULL);
-	if (rc) {
-		shm_wr_abort(w);
-		return rc;
-	}
-	shm_wr_commit(w);
-	return 0;
-}
-
-static int wdel(struct shm_writer *w, unsigned db, const char *key)
-{
-	int rc = shm_wr_begin(w);
-
-	if (rc)
-		return rc;
-	rc = keys_unlink(w, db, key, (uint32_t)strlen(key));
-	if (rc) {
-		shm_wr_abort(w);
-		return rc;
-	}
-	shm_wr_commit(w);
-	return 0;
-}
-
 /* Set key "PREFIX<i>" in db to generation g's value. */
 static int set_gen(struct shm_writer *w, unsigned db, const char *prefix, int i,
 		   uint64_t g, bool fixed)
@@ -210,7 +170,7 @@ static int set_gen(struct shm_writer *w, unsigned db, const char *prefix, int i,
 	size_t vl = mkval(v, sizeof(v), g, i, fixed);
 
 	snprintf(k, sizeof(k), "%s%d", prefix, i);
-	return wset(w, db, k, v, vl);
+	return tu_setb(w, db, k, v, vl);
 }
 
 /* A copying read of "PREFIX<i>" that must hold generation g's value. */
@@ -275,7 +235,6 @@ static int cons_check_snapshot(shmrep *h, uint64_t *last_g, uint64_t *last_v)
 	shmrep_snapshot *s;
 	shmrep_view v;
 	shmrep_info info;
-	char tmp[32];
 	uint64_t g;
 	int rc;
 
@@ -284,14 +243,11 @@ static int cons_check_snapshot(shmrep *h, uint64_t *last_g, uint64_t *last_v)
 		fprintf(stderr, "snapshot_begin: %s\n", shmrep_strerror(rc));
 		return 1;
 	}
-	rc = shmrep_snapshot_get(s, 0, "gen", 3, &v);
-	if (rc || v.len == 0 || v.len >= sizeof(tmp)) {
+	rc = tu_snap_u64(s, 0, "gen", &g);
+	if (rc) {
 		fprintf(stderr, "gen: %s\n", shmrep_strerror(rc));
 		goto bad;
 	}
-	memcpy(tmp, v.ptr, v.len);
-	tmp[v.len] = '\0';
-	g = strtoull(tmp, NULL, 10);
 	if (g < *last_g) {
 		fprintf(stderr, "generation went back: %llu after %llu\n",
 			(unsigned long long)g, (unsigned long long)*last_g);
@@ -384,29 +340,29 @@ static int cons_batch(struct shm_writer *w, uint64_t g, uint64_t *rs)
 
 		snprintf(k, sizeof(k), "c:%d", i);
 		if ((g + (uint64_t)i) % 7 == 0)
-			bad += wset(w, db, k, "junk-in-batch", 13) != 0;
+			bad += tu_setb(w, db, k, "junk-in-batch", 13) != 0;
 		if (gone(g, i)) {
-			int rc = wdel(w, db, k);
+			int rc = tu_del(w, db, k);
 
 			bad += rc != 0 && rc != -ENOENT;
 			continue;
 		}
 		bad += set_gen(w, db, "c:", i, g, false) != 0;
 		if ((g + (uint64_t)i) % 11 == 0) { /* delete, re-insert */
-			bad += wdel(w, db, k) != 0;
+			bad += tu_del(w, db, k) != 0;
 			bad += set_gen(w, db, "c:", i, g, false) != 0;
 		}
 	}
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)g);
-	bad += wset(w, 0, "gen", v, strlen(v)) != 0;
+	bad += tu_setb(w, 0, "gen", v, strlen(v)) != 0;
 	for (unsigned f = 0; f < nfill; f++) {
 		unsigned x = (unsigned)(tu_rand(rs) % 1000);
 
 		snprintf(k, sizeof(k), "f:%u", x);
 		if (tu_rand(rs) % 2)
-			(void)wdel(w, 5, k);
+			(void)tu_del(w, 5, k);
 		else
-			bad += wset(w, 5, k, v, strlen(v)) != 0;
+			bad += tu_setb(w, 5, k, v, strlen(v)) != 0;
 	}
 	return bad;
 }
@@ -776,7 +732,7 @@ static int kw_writer(void *arg)
 	for (int i = 0; i < KW_KEYS; i++)
 		if (set_gen(w, 0, "w:", i, 1, false))
 			return 41;
-	if (wset(w, 3, "extra", "x", 1) || shm_wr_publish(w) != 1)
+	if (tu_setb(w, 3, "extra", "x", 1) || shm_wr_publish(w) != 1)
 		return 42;
 	send_u64(a->res.wr, w->pub_ver);
 	for (int i = 0; i < KW_KEYS; i++) {
@@ -784,7 +740,7 @@ static int kw_writer(void *arg)
 			char k[16];
 
 			snprintf(k, sizeof(k), "w:%d", i);
-			if (wdel(w, 0, k))
+			if (tu_del(w, 0, k))
 				return 43;
 		} else if (set_gen(w, 0, "w:", i, 2, false)) {
 			return 44;
@@ -793,7 +749,7 @@ static int kw_writer(void *arg)
 	for (int i = 0; i < 2000; i++)
 		if (set_gen(w, 1, "new:", i, 2, false))
 			return 45;
-	if (wdel(w, 3, "extra"))
+	if (tu_del(w, 3, "extra"))
 		return 46;
 	/* And one command left open. */
 	if (shm_wr_begin(w))
@@ -1002,8 +958,8 @@ static void test_kill_writer(void)
 	CU_ASSERT(info.incarnation == w2->hdr->incarnation);
 	CU_ASSERT(info.writer_alive == 1);
 	/* And sees the new writer's writes. */
-	CU_ASSERT_FATAL(wset(w2, 0, "w:1", "after-restart", 13) == 0);
-	CU_ASSERT_FATAL(wset(w2, 7, "brand-new", "yes", 3) == 0);
+	CU_ASSERT_FATAL(tu_setb(w2, 0, "w:1", "after-restart", 13) == 0);
+	CU_ASSERT_FATAL(tu_setb(w2, 7, "brand-new", "yes", 3) == 0);
 	CU_ASSERT_FATAL(shm_wr_publish(w2) == 1);
 	{
 		char buf[32];
@@ -1020,7 +976,7 @@ static void test_kill_writer(void)
 		fprintf(stderr, "\n  follower: exit %d\n", rc);
 	CU_ASSERT(rc == 0);
 	/* Nothing pins the new region any more. */
-	CU_ASSERT_FATAL(wset(w2, 7, "brand-new", "yes", 3) == 0);
+	CU_ASSERT_FATAL(tu_setb(w2, 7, "brand-new", "yes", 3) == 0);
 	CU_ASSERT_FATAL(shm_wr_publish(w2) == 1);
 	CU_ASSERT(w2->retired.n == w2->retire_head);
 	chan_close(&a.res);
@@ -1048,20 +1004,16 @@ static int fk_consistent(shmrep *h, uint64_t *g_out)
 {
 	shmrep_snapshot *s;
 	shmrep_view v;
-	char tmp[32];
 	uint64_t g;
 	int rc = shmrep_snapshot_begin(h, &s);
 
 	if (rc)
 		return rc;
-	rc = shmrep_snapshot_get(s, 0, "gen", 3, &v);
-	if (rc || v.len >= sizeof(tmp)) {
+	rc = tu_snap_u64(s, 0, "gen", &g);
+	if (rc) {
 		shmrep_snapshot_end(s);
-		return rc ? rc : -1;
+		return rc;
 	}
-	memcpy(tmp, v.ptr, v.len);
-	tmp[v.len] = '\0';
-	g = strtoull(tmp, NULL, 10);
 	for (int i = 0; i < FK_KEYS && !rc; i++) {
 		char k[16];
 
@@ -1084,7 +1036,7 @@ static void fk_publish(struct shm_writer *w, uint64_t g)
 	for (int i = 0; i < FK_KEYS; i++)
 		bad += set_gen(w, 0, "f:", i, g, false) != 0;
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)g);
-	bad += wset(w, 0, "gen", v, strlen(v)) != 0;
+	bad += tu_setb(w, 0, "gen", v, strlen(v)) != 0;
 	bad += shm_wr_publish(w) != 1;
 	CU_ASSERT_FATAL(bad == 0);
 }
@@ -1631,7 +1583,7 @@ static int tw_writer(void *arg)
 	w = tu_writer(a->name, 4 * MB);
 	if (!w)
 		return 40;
-	if (wset(w, 2, "first", "writer", 6) || shm_wr_publish(w) != 1)
+	if (tu_setb(w, 2, "first", "writer", 6) || shm_wr_publish(w) != 1)
 		return 41;
 	send_all(a->res.wr, "W", 1);
 	return sleep_forever();

@@ -67,31 +67,6 @@ static bool gone(uint64_t g, int i)
 	return tu_rand(&s) % 5 == 0;
 }
 
-static int wset(struct shm_writer *w, unsigned db, const char *key,
-		const void *val, size_t vl)
-{
-	size_t kl = strlen(key);
-	shm_ref r;
-	int rc = shm_wr_begin(w);
-
-	if (rc)
-		return rc;
-	r = keys_leaf_new(w, key, (uint32_t)kl, SHM_T_STRING, vl, 0);
-	if (!r) {
-		shm_wr_abort(w);
-		return -ENOMEM;
-	}
-	memcpy((uint8_t *)shm_wr_ptr(w, r) + sizeof(struct shm_leaf) + kl, val,
-	       vl);
-	rc = keys_link(w, db, r, KEYS_REPLACE, NULL);
-	if (rc) {
-		shm_wr_abort(w);
-		return rc;
-	}
-	shm_wr_commit(w);
-	return 0;
-}
-
 /* Generation g: every key at g or deleted, "gen" = g; failures counted. */
 static int batch(struct shm_writer *w, uint64_t g)
 {
@@ -117,10 +92,10 @@ static int batch(struct shm_writer *w, uint64_t g)
 			bad += rc != 0 && rc != -ENOENT;
 			continue;
 		}
-		bad += wset(w, db, k, v, mkval(v, sizeof(v), g, i)) != 0;
+		bad += tu_setb(w, db, k, v, mkval(v, sizeof(v), g, i)) != 0;
 	}
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)g);
-	bad += wset(w, 0, "gen", v, strlen(v)) != 0;
+	bad += tu_setb(w, 0, "gen", v, strlen(v)) != 0;
 	bad += shm_wr_publish(w) != 1;
 	return bad;
 }
@@ -130,20 +105,16 @@ static int check_snapshot(shmrep *h, uint64_t *last)
 {
 	shmrep_snapshot *s;
 	shmrep_view v;
-	char tmp[32];
 	uint64_t g;
 	int rc = shmrep_snapshot_begin(h, &s);
 
 	if (rc)
 		return rc;
-	rc = shmrep_snapshot_get(s, 0, "gen", 3, &v);
-	if (rc || v.len >= sizeof(tmp)) {
+	rc = tu_snap_u64(s, 0, "gen", &g);
+	if (rc) {
 		shmrep_snapshot_end(s);
-		return rc ? rc : -1000;
+		return rc;
 	}
-	memcpy(tmp, v.ptr, v.len);
-	tmp[v.len] = '\0';
-	g = strtoull(tmp, NULL, 10);
 	if (g < *last)
 		rc = -1001;
 	*last = g;

@@ -72,15 +72,8 @@ static int zm_set(struct shm_writer *w, const char *key, int64_t v)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%" PRId64, v);
-	shm_ref r = keys_leaf_new(w, key, (uint32_t)strlen(key), SHM_T_STRING,
-				  (uint64_t)n, 0);
 
-	if (!r)
-		return -ENOMEM;
-	memcpy((uint8_t *)shm_wr_ptr(w, r) + sizeof(struct shm_leaf) +
-		       strlen(key),
-	       buf, (size_t)n);
-	return keys_link(w, 0, r, KEYS_REPLACE, NULL);
+	return tu_put(w, 0, key, strlen(key), SHM_T_STRING, buf, (size_t)n, 0);
 }
 
 static void mname(char *buf, size_t cap, long i, uint32_t *len)

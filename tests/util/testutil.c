@@ -115,22 +115,56 @@ struct shm_writer *tu_writer(const char *name, uint64_t size)
 	return tu_writer_slots(name, size, 64);
 }
 
-int tu_set(struct shm_writer *w, unsigned db, const char *key,
-	   const char *val, int64_t expire_ms)
+int tu_put(struct shm_writer *w, unsigned db, const void *key, size_t kl,
+	   uint8_t type, const void *val, size_t vl, int64_t expire_ms)
 {
-	size_t kl = strlen(key), vl = strlen(val);
-	shm_ref r;
+	shm_ref r = keys_leaf_new(w, key, (uint32_t)kl, type, vl, expire_ms);
+
+	if (!r)
+		return -ENOMEM;
+	if (vl)
+		memcpy((uint8_t *)shm_wr_ptr(w, r) + sizeof(struct shm_leaf) +
+			       kl,
+		       val, vl);
+	return keys_link(w, db, r, KEYS_REPLACE, NULL);
+}
+
+int tu_wset(struct shm_writer *w, unsigned db, const void *key, size_t kl,
+	    uint8_t type, const void *val, size_t vl, int64_t expire_ms)
+{
 	int rc = shm_wr_begin(w);
 
 	if (rc)
 		return rc;
-	r = keys_leaf_new(w, key, (uint32_t)kl, SHM_T_STRING, vl, expire_ms);
-	if (!r) {
+	rc = tu_put(w, db, key, kl, type, val, vl, expire_ms);
+	if (rc) {
 		shm_wr_abort(w);
-		return -ENOMEM;
+		return rc;
 	}
-	memcpy((uint8_t *)shm_wr_ptr(w, r) + sizeof(struct shm_leaf) + kl, val, vl);
-	rc = keys_link(w, db, r, KEYS_REPLACE, NULL);
+	shm_wr_commit(w);
+	return 0;
+}
+
+int tu_set(struct shm_writer *w, unsigned db, const char *key,
+	   const char *val, int64_t expire_ms)
+{
+	return tu_wset(w, db, key, strlen(key), SHM_T_STRING, val, strlen(val),
+		       expire_ms);
+}
+
+int tu_setb(struct shm_writer *w, unsigned db, const char *key,
+	    const void *val, size_t vl)
+{
+	return tu_wset(w, db, key, strlen(key), SHM_T_STRING, val, vl, 0);
+}
+
+int tu_del(struct shm_writer *w, unsigned db, const char *key)
+{
+	int rc = shm_wr_begin(w);
+
+	if (rc)
+		return rc;
+	rc = keys_unlink(w, db, key, (uint32_t)strlen(key));
 	if (rc) {
 		shm_wr_abort(w);
 		return rc;

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 struct shm_writer;
+struct shmrep_snapshot;
 
 struct tu_suite {
 	const char *name;
@@ -45,9 +46,26 @@ struct shm_writer *tu_writer(const char *name, uint64_t size);
 struct shm_writer *tu_writer_slots(const char *name, uint64_t size,
 				   uint32_t nslots);
 
-/* Set a string key through the writer in its own command; 0 or -errno. */
+/*
+ * Through the writer, each in a command of its own; 0 or -errno: set key
+ * to a value of any type held inline in its leaf (tu_wset), to a string
+ * (tu_set: C strings; tu_setb: any bytes, no TTL), or delete it (tu_del).
+ */
+int tu_wset(struct shm_writer *w, unsigned db, const void *key, size_t kl,
+	    uint8_t type, const void *val, size_t vl, int64_t expire_ms);
+/* As tu_wset, inside the command the caller has open. */
+int tu_put(struct shm_writer *w, unsigned db, const void *key, size_t kl,
+	   uint8_t type, const void *val, size_t vl, int64_t expire_ms);
 int tu_set(struct shm_writer *w, unsigned db, const char *key,
 	   const char *val, int64_t expire_ms);
+int tu_setb(struct shm_writer *w, unsigned db, const char *key,
+	    const void *val, size_t vl);
+int tu_del(struct shm_writer *w, unsigned db, const char *key);
+
+/* The decimal string value of key in snapshot s as a number: 0, the
+ * read's SHMREP_* error, or SHMREP_ERANGE if it is empty or too long. */
+int tu_snap_u64(struct shmrep_snapshot *s, int db, const char *key,
+		uint64_t *out);
 
 /* fork() and run fn(arg) in the child; its return value is the exit code. */
 pid_t tu_fork(int (*fn)(void *), void *arg);
